@@ -92,9 +92,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "巡更 {route} {due} 轮次超过{minutes}分钟未完成，未打卡：{missing}",
         "patrol {route} round due {due} not finished within {minutes} minutes; not tapped: {missing}",
     ),
+    "patrol_late.untapped.not_counted": (
+        "巡更 {route} {due} 轮次超过{minutes}分钟未完成，未经保安卡打卡：{missing}；其中 {tapped} "
+        "有卡打卡但不计入巡更（{not_counted}）：请在站点配置 [patrol] guard_cards 中列出保安的巡更卡",
+        "patrol {route} round due {due} not finished within {minutes} minutes; not tapped by a guard's "
+        "card: {missing}; {tapped} tapped by a card that does not count ({not_counted}): list the "
+        "guards' cards in [patrol] guard_cards",
+    ),
     "patrol_missed": (
         "巡更 {route} {due} 轮次漏巡，未打卡：{missing}",
         "patrol {route} round due {due} missed; not tapped: {missing}",
+    ),
+    # A missing checkpoint tapped by a card that does not count (gateway/parking/patrol.py
+    # not_counted): not "not tapped", but by whom it was, and where the guards' cards are listed.
+    "patrol_missed.not_counted": (
+        "巡更 {route} {due} 轮次漏巡，未经保安卡打卡：{missing}；其中 {tapped} 有卡打卡但不计入巡更"
+        "（{not_counted}）：请在站点配置 [patrol] guard_cards 中列出保安的巡更卡",
+        "patrol {route} round due {due} missed; not tapped by a guard's card: {missing}; {tapped} tapped "
+        "by a card that does not count ({not_counted}): list the guards' cards in [patrol] guard_cards",
     ),
     "disk_low": (
         "数据盘剩余空间 {free_percent:.1f}%，已无可删除的抓拍图片：请降低记录保留天数 "
@@ -264,6 +279,11 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "error": DEVICE_FAULTS,  # device_offline's: a known fault in the reader's language
     "refusal": REFUSALS,
+    "not_counted": {  # a patrol round's: why a card's tap at a checkpoint walked no round (each)
+        "not_a_guard_card": ("不是保安卡", "not a guard's card"),
+        "registered_card": ("登记在册的住户或通行证的卡", "a card on the register"),
+        "blocked_card": ("已禁用的卡", "a blocked card"),
+    },
 }
 
 
@@ -282,7 +302,9 @@ class AlarmText:
         values: dict[str, Any] = {}
         for name, value in self.params.items():
             if isinstance(value, list):
-                value = ("、" if zh else ", ").join(value)
+                words = TERMS.get(name, {})
+                said = (words[v][0 if zh else 1] if v in words else v for v in value)
+                value = ("、" if zh else ", ").join(said)
             elif name == "error" and zh and isinstance(value, str):
                 value = device_fault_zh(value)
             elif name in TERMS and isinstance(value, str) and value in TERMS[name]:

@@ -38,13 +38,15 @@ from gateway.api.views import shown_value
 from gateway.parking.desk_checks import typed_plate
 from gateway.parking.fees import tariff_at, yuan
 from gateway.parking.inside import CarInside, entered_at_of, record_inside
+from gateway.parking.patrol import round_closes
 from gateway.parking.report import report_csv
 from gateway.parking.tariffs import CLASSES, price_lines
 from gateway.runtime.gateway import Gateway
 from gateway.store.accounts import find_account
 from gateway.store.database import transaction
 from gateway.store.occupancy import occupancy, open_stays
-from gateway.timefmt import local_iso
+from gateway.store.patrol import not_counted_in_round
+from gateway.timefmt import from_db, local_iso
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -411,16 +413,29 @@ def parking_router(gw: Gateway) -> APIRouter:
             "ORDER BY due_at DESC LIMIT ?",
             (limit,),
         )
-        return [
-            {
-                "route": r,
-                "due_at": local_iso(d, gw.site.tz),
-                "status": s,
-                "finished_at": local_iso(f, gw.site.tz),
-                "missing": [m for m in miss.split(",") if m],
-            }
-            for r, d, s, f, miss in cur
-        ]
+        routes = {route.id: route for route in gw.operations.routes}
+        rounds = []
+        for r, d, s, f, miss in cur.fetchall():
+            missing = [m for m in miss.split(",") if m]
+            due, route = from_db(d), routes.get(r)
+            # The missing checkpoints a card that does not count tapped (a resident's, a card not
+            # in [patrol] guard_cards), with why: the round's alarm says them too.
+            tapped = (
+                not_counted_in_round(db, missing, due, round_closes(route, due, gw.site.tz))
+                if missing and due is not None and route is not None
+                else []
+            )
+            rounds.append(
+                {
+                    "route": r,
+                    "due_at": local_iso(d, gw.site.tz),
+                    "status": s,
+                    "finished_at": local_iso(f, gw.site.tz),
+                    "missing": missing,
+                    "not_counted": [{"checkpoint": c, "why": why} for c, why in tapped],
+                }
+            )
+        return rounds
 
     return router
 

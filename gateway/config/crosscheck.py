@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from gateway.config.devicecheck import check_devices
 from gateway.config.devices import SerialReaderDevice
 from gateway.config.models import Lane, SiteConfig, Zone
+from gateway.config.parking import CARD_FORM_READERS, guard_cards_never_read
 from gateway.config.problems import Loc, Problem
 
 
@@ -205,6 +206,7 @@ def _parking(cfg: SiteConfig) -> list[Problem]:
                 problems.append(
                     _unknown_checkpoint(("patrol", "routes", i, "checkpoints", j), checkpoint, cfg)
                 )
+    problems += _guard_cards_never_read(cfg)
     if cfg.policy.exit_without_entry == "charge":
         rates = [t.car for t in cfg.parking.tariffs]
         # A day of a tariff without a car rate is free: charge would let such a car out as open does.
@@ -219,3 +221,29 @@ def _parking(cfg: SiteConfig) -> list[Problem]:
                 )
             )
     return problems
+
+
+def _guard_cards_never_read(cfg: SiteConfig) -> list[Problem]:
+    """A guard card no checkpoint of the site would read (its leading zeros lost, 372653390), where
+    every checkpoint is an EM4100 or Wiegand reader; where some are line readers, check-config warns
+    (filecheck.py): such a reader may give that number."""
+    formats = {d.format for d in cfg.devices if isinstance(d, SerialReaderDevice) and d.role == "patrol"}
+    if not formats or not formats <= set(CARD_FORM_READERS):
+        return []
+    return [
+        Problem(("patrol", "guard_cards", i), what, fix=fix)
+        for i, what, fix in guard_cards_never_read(cfg.patrol.guard_cards)
+    ]
+
+
+def guard_card_warnings(cfg: SiteConfig) -> list[str]:
+    """`gateway check-config`'s word of a guard card the EM4100 and Wiegand checkpoints would never
+    read, where others are line readers (refused where all are: _guard_cards_never_read)."""
+    patrol = [d for d in cfg.devices if isinstance(d, SerialReaderDevice) and d.role == "patrol"]
+    cards = sorted(d.id for d in patrol if d.format in CARD_FORM_READERS)
+    if not cards or len(cards) == len(patrol):
+        return []
+    return [
+        f"patrol.guard_cards[{i}]: {what} at checkpoints {', '.join(cards)}; {fix}"
+        for i, what, fix in guard_cards_never_read(cfg.patrol.guard_cards)
+    ]

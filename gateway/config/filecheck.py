@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from drivers.displays.voice import not_installed
-from gateway.config.crosscheck import capacity_warnings
+from gateway.config.crosscheck import capacity_warnings, guard_card_warnings
 from gateway.config.devicecheck import gpio_library_warnings
 from gateway.config.devices import SerialReaderDevice, VoiceDevice
 from gateway.config.models import Http, SiteConfig
@@ -386,6 +386,7 @@ def warnings(cfg: SiteConfig, config: Path | None = None) -> list[str]:
     found += _windows_without_contact(cfg)
     found += _em4100_numbers_differ(cfg)
     found += capacity_warnings(cfg)
+    found += guard_card_warnings(cfg)
     found += free_first_periods(cfg.parking)
     found += gpio_library_warnings(cfg)
     found += _listen_not_here(cfg.http)

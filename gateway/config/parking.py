@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from gateway.core.card_forms import card_id
 from gateway.core.credentials import BadCredential, canonical
 from gateway.core.windows import Window
 
@@ -273,10 +274,13 @@ class Patrol(_Strict):
         None,
         title="Guards' patrol cards",
         description='The numbers of the guards\' patrol cards, e.g. ["0372653390", "054:15694"] (10 '
-        "digits zeros first, or facility:card): only their taps at a checkpoint walk a round. Not set: a tap "
-        "by any card counts but one the register holds (a resident's, a pass's). A card blocked on the "
+        "digits zeros first as printed on the card or as a checkpoint reads it, or facility:card): only "
+        "their taps at a checkpoint walk a round. A number with its leading zeros lost (372653390) is "
+        "refused where the checkpoints are EM4100 or Wiegand readers. Not set: a tap "
+        "by any card counts but one the register holds (a resident's, a pass's; `gateway check-config` "
+        "and the start warn of such cards that tapped). A card blocked on the "
         "register never counts. A tap that does not count is still recorded and sent to the centre, "
-        "marked `counted: false`, and its round stays late or missed.",
+        "marked `counted: false`, and its round stays late or missed, its alarm saying so.",
     )
 
     @field_validator("guard_cards")
@@ -295,6 +299,46 @@ class Patrol(_Strict):
                 f"guard card {twice[0]} is listed twice (written alike or not): list each card once"
             )
         return cards
+
+
+# The checkpoints that give a card's number in a card form: EM4100 (10 digits, zeros first) and
+# Wiegand (facility:card). A line reader's checkpoint gives whatever its reader sends.
+CARD_FORM_READERS = ("em4100", "wiegand")
+_TEN_DIGITS = 10
+
+
+def guard_cards_never_read(cards: list[str] | None) -> list[tuple[int, str, str]]:
+    """(index, what is wrong, fix) of each listed guard card that no EM4100 or Wiegand checkpoint
+    gives, so that its taps would never count there: a number whose leading zeros were lost (Excel
+    keeps 0372653390 as 372653390, 0016363D4E as 16363D4E: the fix the card import gives,
+    store/csv_rows.py whole_number), or one of no card form at all ("G0001")."""
+    found: list[tuple[int, str, str]] = []
+    for i, card in enumerate(cards or ()):
+        if card_id(card) is not None:
+            continue
+        if len(card) < _TEN_DIGITS and all(c in "0123456789ABCDEF" for c in card):
+            what = "digits" if card.isdigit() else "hex digits"
+            found.append(
+                (
+                    i,
+                    f"guard card {card} has {len(card)} {what} where an EM4100 checkpoint gives 10, "
+                    "leading zeros kept (Excel drops them from a column of numbers): its taps would "
+                    "never count",
+                    f"give the number as printed on the card, or pad it with zeros to 10 digits "
+                    f"({card.zfill(_TEN_DIGITS)})",
+                )
+            )
+        else:
+            found.append(
+                (
+                    i,
+                    f"guard card {card} is no number an EM4100 or Wiegand checkpoint gives (10 digits, "
+                    "or facility:card): its taps would never count",
+                    "give the 10 digits printed on the card (e.g. 0372653390), or its facility:card "
+                    "number (054:15694)",
+                )
+            )
+    return found
 
 
 class Retention(_Strict):

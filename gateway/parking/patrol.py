@@ -46,16 +46,26 @@ class RouteSpec:
 class Tap:
     at: datetime
     checkpoint: str
-    counted: bool = True  # a guard's (not_counted None); a tap an older version recorded: True
+    not_counted: NotCounted | None = None  # why it is not a guard's; None: it counts (an older version's too)
+
+    @property
+    def counted(self) -> bool:
+        return self.not_counted is None
+
+
+# How a listed all-digit 10-digit number is meant: as the printed decimal number, as a hex reader's
+# id, or "either" (a site with a hex EM4100 reader: the installer may have copied the number printed
+# on the card, 0372653390, or the one a hex reader gives, and cannot be told which).
+ListedAs = TenDigits | Literal["either"]
 
 
 @dataclass(frozen=True, slots=True)
 class GuardCards:
-    """`[patrol] guard_cards` (None: not listed), 10-digit numbers meant as the register means its
-    own (`listed_as`, gateway/store/card_forms.py register_ten_digits)."""
+    """`[patrol] guard_cards` (None: not listed), 10-digit all-digit numbers meant as `listed_as`
+    says (gateway/store/patrol.py PatrolCards.of: "either" where a reader of the site gives hex)."""
 
     cards: tuple[str, ...] | None = None
-    listed_as: TenDigits = "decimal"
+    listed_as: ListedAs = "decimal"
 
 
 def not_counted(
@@ -76,14 +86,18 @@ def not_counted(
 
 def _listed(card: str, read_as: TenDigits, guards: GuardCards) -> bool:
     """Whether the card read is a listed guard card: the same number, or one of another form that
-    agrees with it on every bit both carry (a printed number listed, read by a hex checkpoint)."""
+    agrees with it on every bit both carry (a printed number listed, read by a hex checkpoint). An
+    all-digit 10-digit number listed "either" way is the card it is as a printed number and the one
+    it is as a hex id (0372653390: the card printed so, and the card a hex reader reads so)."""
     cards = guards.cards or ()
     if card in cards:
         return True
     read = card_id(card, read_as)
     if read is None:
         return False
-    listed = (card_id(value, guards.listed_as) for value in cards)
+    listed_as = guards.listed_as
+    readings: tuple[TenDigits, ...] = ("decimal", "hex") if listed_as == "either" else (listed_as,)
+    listed = (card_id(value, reading) for value in cards for reading in readings)
     return any(agreed_bits(read, guard) for guard in listed if guard is not None)
 
 
@@ -94,6 +108,9 @@ class RoundResult:
     status: Status
     finished_at: datetime | None = None
     missing: tuple[str, ...] = ()
+    # The missing checkpoints a card that does not count tapped in the round, with why (each
+    # checkpoint once, in the route's order; the first tap's why): "not tapped" would be untrue.
+    not_counted: tuple[tuple[str, NotCounted], ...] = ()
 
 
 def due_times(route: RouteSpec, start: datetime, end: datetime, tz: ZoneInfo) -> list[datetime]:
@@ -167,19 +184,23 @@ def evaluate(
     closes = opens + route.every if closes is None else closes.astimezone(UTC)
     deadline = opens + route.allowed
     first: dict[str, datetime] = {}
+    others: dict[str, tuple[datetime, NotCounted]] = {}  # the first tap not counted, by checkpoint
     for tap in taps:
-        counts = (
-            tap.counted and tap.checkpoint in route.checkpoints and opens <= tap.at < closes and tap.at <= now
-        )
-        if counts and (tap.checkpoint not in first or tap.at < first[tap.checkpoint]):
+        if not (tap.checkpoint in route.checkpoints and opens <= tap.at < closes and tap.at <= now):
+            continue
+        if tap.not_counted is not None:
+            if tap.checkpoint not in others or tap.at < others[tap.checkpoint][0]:
+                others[tap.checkpoint] = (tap.at, tap.not_counted)
+        elif tap.checkpoint not in first or tap.at < first[tap.checkpoint]:
             first[tap.checkpoint] = tap.at
     missing = tuple(c for c in route.checkpoints if c not in first)
     if not missing:
         finished = max(first.values())
         on_time = finished <= deadline and not found_overdue
         return RoundResult(route.id, due, "done" if on_time else "late", finished)
+    tapped = tuple((c, others[c][1]) for c in missing if c in others)
     if now >= closes:
-        return RoundResult(route.id, due, "missed", None, missing)
+        return RoundResult(route.id, due, "missed", None, missing, tapped)
     if now >= deadline or found_overdue:
-        return RoundResult(route.id, due, "overdue", None, missing)
-    return RoundResult(route.id, due, "pending", None, missing)
+        return RoundResult(route.id, due, "overdue", None, missing, tapped)
+    return RoundResult(route.id, due, "pending", None, missing, tapped)

@@ -31,6 +31,7 @@ from gateway.store.config_seen import (
 )
 from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
+from gateway.store.patrol import registered_cards_tapped
 from gateway.store.zone_capacity import what_to_do, zones_over_capacity
 from gateway.timefmt import to_db
 
@@ -209,7 +210,8 @@ def say_at_start(conn: sqlite3.Connection, tariffs: tuple[Tariff, ...], site: Si
 def say_of_the_store(
     conn: sqlite3.Connection, tariffs: tuple[Tariff, ...], site: Site, now: datetime
 ) -> None:
-    """What a start logs of the store against the config: tariffs, slots, stays, capacity, hours.
+    """What a start logs of the store against the config: tariffs, slots, stays, capacity, hours,
+    guards' patrol cards on the register (store/patrol.py registered_cards_tapped).
     It writes config_seen alone (what it sees first), so that `gateway check-config` runs it on a
     read-only store over a scratch copy of that table (store_check.py)."""
     keep_tariffs_seen(conn, {t.version: prices(t) for t in tariffs}, now)
@@ -219,6 +221,9 @@ def say_of_the_store(
     _say_of_stays_outside(conn, site)
     for zone, over in zones_over_capacity(conn, site.config).items():
         log.warning("%s", what_to_do(zone, over["capacity"], over["fixed_slots"]))
+    guards = registered_cards_tapped(conn, site.config)
+    if guards is not None:
+        log.warning("%s", guards)
     for what, hours in hours_that_end_when_they_start(conn, now):
         log.error(
             "%s has hours %r that end when they start: they open round the clock, as they did when "

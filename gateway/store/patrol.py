@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,16 @@ from gateway.alarm_texts import AlarmText
 from gateway.config.devices import SerialReaderDevice
 from gateway.config.models import SiteConfig
 from gateway.core.card_forms import CardId, Form, TenDigits, card_id, spelled
-from gateway.parking.patrol import FINAL, GuardCards, NotCounted, OnRegister, RoundResult, RouteSpec, Tap
+from gateway.parking.patrol import (
+    FINAL,
+    GuardCards,
+    ListedAs,
+    NotCounted,
+    OnRegister,
+    RoundResult,
+    RouteSpec,
+    Tap,
+)
 from gateway.parking.patrol import not_counted as not_counted_by
 from gateway.privacy import mask_card
 from gateway.store.alarms import end_alarm, write_alarm
@@ -25,7 +34,7 @@ from gateway.store.database import transaction
 from gateway.store.lookup import PASS_BLOCKED
 from gateway.store.outbox import enqueue
 from gateway.store.redate import Boot
-from gateway.timefmt import to_db
+from gateway.timefmt import from_db, to_db
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +67,12 @@ class PatrolCards:
     def of(cls, cfg: SiteConfig) -> PatrolCards:
         register = register_ten_digits(cfg)
         listed = cfg.patrol.guard_cards
-        reads: dict[str, TenDigits] = {
-            d.id: d.em4100_number
-            for d in cfg.devices
-            if isinstance(d, SerialReaderDevice) and d.role == "patrol" and d.format == "em4100"
-        }
-        return cls(GuardCards(None if listed is None else tuple(listed), register), register, reads)
+        em4100 = [d for d in cfg.devices if isinstance(d, SerialReaderDevice) and d.format == "em4100"]
+        reads: dict[str, TenDigits] = {d.id: d.em4100_number for d in em4100 if d.role == "patrol"}
+        # A listed all-digit number is the printed one, or, where a reader of the site gives hex, as
+        # likely copied from one: the card of either reading is the guard's (docs/hardware.md).
+        listed_as: ListedAs = "either" if any(d.em4100_number == "hex" for d in em4100) else "decimal"
+        return cls(GuardCards(None if listed is None else tuple(listed), listed_as), register, reads)
 
     def not_counted(self, conn: sqlite3.Connection, checkpoint: str, card: str) -> NotCounted | None:
         """Why the tap is not a guard's (gateway/parking/patrol.py not_counted), or None."""
@@ -129,6 +138,45 @@ def record_tap(
         )
 
 
+# How far back the start and `gateway check-config` look for cards on the register tapped at the
+# checkpoints (from the newest tap: a box off for a while still says it), and how many they name.
+REGISTERED_TAPPED_DAYS = 30
+_NAMED_AT_MOST = 5
+_NEWEST_TAP = "SELECT max(at) FROM patrol_taps"
+_TAPPED_SINCE = "SELECT DISTINCT checkpoint, card FROM patrol_taps WHERE at >= ? ORDER BY card"
+
+
+def registered_cards_tapped(conn: sqlite3.Connection, cfg: SiteConfig) -> str | None:
+    """What the start and `gateway check-config` warn of where `[patrol] guard_cards` is not set:
+    the cards on the register tapped at the checkpoints in the last 30 days of taps (masked), whose
+    taps walk no round. A guard whose patrol card is on the register (entered as a resident of the
+    property office, or on a pass: it opens a door for him) walked his rounds before the list, and
+    has every round missed since it: only the list tells his card from a resident's. None where
+    the list is set or no such card tapped."""
+    if cfg.patrol.guard_cards is not None:
+        return None
+    newest = from_db(conn.execute(_NEWEST_TAP).fetchone()[0])
+    if newest is None:
+        return None
+    cards = PatrolCards.of(cfg)
+    rows = conn.execute(_TAPPED_SINCE, (to_db(newest - timedelta(days=REGISTERED_TAPPED_DAYS)),)).fetchall()
+    found = list(
+        dict.fromkeys(card for cp, card in rows if cards.not_counted(conn, cp, card) == "registered_card")
+    )
+    if not found:
+        return None
+    named = ", ".join(mask_card(card) for card in found[:_NAMED_AT_MOST])
+    more = f" and {len(found) - _NAMED_AT_MOST} more" if len(found) > _NAMED_AT_MOST else ""
+    return (
+        f"patrol: {len(found)} card(s) on the register tapped at the checkpoints in the "
+        f"{REGISTERED_TAPPED_DAYS} days to the last tap ({named}{more}): with [patrol] guard_cards not set, "
+        "a card the register holds (a resident's, a pass's) walks no round, so a guard whose patrol card "
+        "is on the register has every round he walks missed (patrol_missed, its alarm naming the "
+        "checkpoints he tapped); fix: list the guards' cards in [patrol] guard_cards (a resident's card "
+        "tapped there needs nothing)"
+    )
+
+
 def taps_between(conn: sqlite3.Connection, boot: Boot, since: datetime, now: datetime) -> list[Tap]:
     """The taps from `since` to `now`, at their true time, each counted or not (a guard's: its
     not_counted, NULL for one an older version recorded): those this boot wrote on a clock NTP
@@ -140,10 +188,28 @@ def taps_between(conn: sqlite3.Connection, boot: Boot, since: datetime, now: dat
         "WHERE at >= ? AND at <= ? OR id BETWEEN ? AND ?",
         (to_db(since), to_db(now), first, old),
     )
-    taps = [
-        Tap(boot.tap_time(tap_id, datetime.fromisoformat(at)), c, why is None) for tap_id, at, c, why in rows
-    ]
+    taps = [Tap(boot.tap_time(tap_id, datetime.fromisoformat(at)), c, why) for tap_id, at, c, why in rows]
     return [tap for tap in taps if since <= tap.at <= now]
+
+
+_NOT_COUNTED_AT = """
+SELECT checkpoint, not_counted FROM patrol_taps
+WHERE checkpoint = ? AND at >= ? AND at < ? AND not_counted IS NOT NULL ORDER BY at LIMIT 1
+"""
+
+
+def not_counted_in_round(
+    conn: sqlite3.Connection, missing: list[str], due: datetime, closes: datetime
+) -> list[tuple[str, str]]:
+    """The checkpoints of a round's `missing` a card that does not count tapped from `due` until the
+    round `closes`, each with why (its first such tap's): for /api/parking/patrols, as the round's
+    alarm says them (RoundResult.not_counted, which the judging found from the same taps)."""
+    found = []
+    for checkpoint in missing:
+        row = conn.execute(_NOT_COUNTED_AT, (checkpoint, to_db(due), to_db(closes))).fetchone()
+        if row is not None:
+            found.append((row[0], row[1]))
+    return found
 
 
 def record_round(
@@ -178,12 +244,18 @@ def record_round(
                 to_db(now),
             ),
         )
+        if r.not_counted:  # checkpoints tapped, by a card that does not count: said, with why
+            words["tapped"] = [checkpoint for checkpoint, _ in r.not_counted]
+            words["not_counted"] = list(dict.fromkeys(why for _, why in r.not_counted))
         if r.status in ("overdue", "late") and before != "overdue":
             words["minutes"] = int(route.allowed.total_seconds() // 60)
             key = "patrol_late.untapped" if r.missing else "patrol_late"
+            if r.not_counted:
+                key = "patrol_late.untapped.not_counted"
             write_alarm(conn, "patrol_late", source, AlarmText(key, words), now)
         if r.status == "missed":
-            write_alarm(conn, "patrol_missed", source, AlarmText("patrol_missed", words), now)
+            key = "patrol_missed.not_counted" if r.not_counted else "patrol_missed"
+            write_alarm(conn, "patrol_missed", source, AlarmText(key, words), now)
         if r.status in FINAL:  # done late, or missed (its own alarm says so): no longer late
             end_alarm(conn, "patrol_late", source, now)
 
