@@ -82,9 +82,13 @@ class Secrets:
         """Every keyed hash `phone` may be stored under, to look it up with (IN): this version's,
         and for a mainland mobile the two an older gateway stored when the number was typed with
         its country code (it hashed every digit: +86 138 0013 8000 as 8613800138000). Those rows
-        stay as they are: the number to hash them anew is not stored."""
+        stay as they are: the number to hash them anew is not stored. Likewise another number, the one
+        stored when it was typed with 00 (00852 9123 4567 as 0085291234567, before 00 was left out)."""
         number = normalize_phone(phone)
-        forms = [number, f"86{number}", f"0086{number}"] if _mainland_mobile(number) else [number]
+        if _mainland_mobile(number):
+            forms = [number, f"86{number}", f"0086{number}"]
+        else:
+            forms = [number] if number.startswith("0") else [number, f"00{number}"]  # no code begins 0
         return [self._hash("phone", form) for form in forms]
 
     def _hash(self, purpose: str, number: str) -> str:
@@ -123,14 +127,14 @@ def normalize_number(value: str) -> str:
 
 
 def normalize_phone(value: str) -> str:
-    """The digits of a phone number; a mainland mobile typed with its country code (+86, 0086 or 86)
-    loses it, so +86 138 0013 8000 and 13800138000 are the same person."""
+    """The digits of a phone number; one dialled with 00 (the international prefix) loses it, so
+    00852 9123 4567 and +852 9123 4567 are the same person; a mainland mobile typed with its country
+    code (+86, 0086 or 86) loses it too, so +86 138 0013 8000 and 13800138000 are the same person."""
     digits = normalize_number(value)
-    for prefix in ("0086", "86"):
-        rest = digits.removeprefix(prefix)
-        if rest != digits and _mainland_mobile(rest):
-            return rest
-    return digits
+    if digits.startswith("00"):  # no number dialled at home begins 00
+        digits = digits[2:]
+    rest = digits.removeprefix("86")
+    return rest if rest != digits and _mainland_mobile(rest) else digits
 
 
 def _mainland_mobile(digits: str) -> bool:
@@ -175,7 +179,8 @@ def mask_id_number(id_number: str, kind: IdKind = "resident_id") -> str:
 # card's number in the groups the card prints (110101 19900307 123X) or in any groups (_ids_in_groups).
 # A phone of Taiwan's in its groups (0912-345-678, 0912 345678), and any number dialled with its
 # country code (+852 9123 4567, +853 6612 3456, +886 912 345 678, (+86)139 1234 5678, 00852 9123
-# 4567: _with_country_code) are someone's too, and so is a document's number read out in groups after
+# 4567, +1 (415) 555-2671: _with_country_code; 852 9123 4567 as Hong Kong cards print it:
+# _with_code_unsigned) are someone's too, and so is a document's number read out in groups after
 # a word naming the document (已核对护照 E 1234 5678: _documents_in_groups).
 # Kept: a receipt number the gateway makes (20261125-0001, store/payments.py), a date (20261125)
 # and a thing's code (_a_code).
@@ -346,10 +351,14 @@ def _ids_in_groups(text: str, matched: str) -> Iterator[tuple[int, int, str]]:
 
 
 # A number dialled with its country code: + (or 00, the code then typed apart from the number) and
-# digit groups with a space, dot, dash or a bracket between, (+86)139 1234 5678.
+# digit groups with a space, dot or dash between, a bracket round the code or the area code or the
+# (0) a UK number is written with ((+86)139 1234 5678, +1 (415) 555-2671, +44 (0)20 7946 0958), or a
+# line break, the number going on on the next line (+86 138 1234 / 5678: _goes_on).
+_LINE_BREAK = r"[ \t]*\r?\n[ \t]*"
+_DIALLED_GAP = rf"(?=[^0-9])\)?(?:{_GROUPS}|{_LINE_BREAK})?\(?"
 _WITH_COUNTRY_CODE = re.compile(
-    rf"(?<![0-9])(?:\+|(?<![A-Za-z])00(?=[1-9][0-9]{{0,3}}(?:\)|{_GROUPS})[0-9]))"
-    rf"[0-9]{{1,15}}(?:(?:\) ?|{_GROUPS})[0-9]{{1,15}}){{0,6}}(?![0-9])"
+    rf"(?<![0-9])(?:\+|(?<![A-Za-z])00(?=[1-9][0-9]{{0,3}}{_DIALLED_GAP}[0-9]))"
+    rf"[0-9]{{1,15}}(?:{_DIALLED_GAP}[0-9]{{1,15}}){{0,6}}(?![0-9])"
 )
 _DIGIT_RUN = re.compile("[0-9]+")
 # No country code begins with 0, and only North America's (1) and Russia's (7) have one digit.
@@ -358,13 +367,48 @@ _A_COUNTRY_CODE = re.compile("[17]|[1-9][0-9]{1,3}")
 # past them a number after it (+852 9123 4567 2030-2200) is another's, read on its own.
 _LONGEST_DIALLED = 15
 _SHORTEST_LOCAL = 7
+# What a count or an amount written with + is followed by (加时 +1 2030-2200, 访客 +12 1800-2200,
+# 月卡续费 +12 2026-11-25 到期, +1 2026.11.25 补登): a time range of valid hours and minutes or a
+# valid date, written so; no phone is. Hong Kong's and Macau's 8 digits are written 4 and 4, so
+# after +852 or +853 (no count) 2030-2200 is a number.
+_TIME_RANGE = re.compile(r"([0-9]{2})([0-9]{2})--?([0-9]{2})([0-9]{2})(?![0-9])")
+_DATE_WRITTEN = re.compile(rf"([0-9]{{4}}){_GROUPS}([0-9]{{1,2}}){_GROUPS}([0-9]{{1,2}})(?![0-9])")
+_FOUR_AND_FOUR = ("852", "853")
+
+
+def _a_time(hours: str, minutes: str) -> bool:
+    return int(hours) < 24 and int(minutes) < 60 or hours + minutes == "2400"
+
+
+def _a_time_or_date(matched: str, at: int, code: str = "") -> bool:
+    """Whether `matched` at `at` begins with a time range (1800-2200) or a date (2026-11-25), not a
+    number dialled with `code`."""
+    date = _DATE_WRITTEN.match(matched, at)
+    if date is not None and _a_date(f"{date[1]}{int(date[2]):02}{int(date[3]):02}"):
+        return True
+    times = _TIME_RANGE.match(matched, at)
+    return (
+        times is not None
+        and code not in _FOUR_AND_FOUR
+        and _a_time(*times.groups()[:2])
+        and _a_time(*times.groups()[2:])
+    )
+
+
+def _goes_on(code: str, number: str, group: str) -> bool:
+    """Whether `group`, on the line after `number`, is the rest of it: the number so far is too short
+    to be one (+852 9123 / 4567), or a mainland mobile's beginning the group makes whole (+86 138 1234
+    / 5678). A number on the next line after a whole one is another's (+852 9123 4567 / 1800 到)."""
+    return len(number) < _SHORTEST_LOCAL or code == "86" and number[:1] == "1" and len(number + group) == 11
 
 
 def _with_country_code(text: str, matched: str) -> Iterator[tuple[int, int, str]]:
     """Where `matched` holds a phone number dialled with its country code typed apart from it (or
     glued to its first group, +8529123 4567), and what is shown of it: the code as typed and the
-    number by its last four digits (+852 ****4567, +886 *****5678), a mainland mobile's as anywhere
-    ((+86)139****5678). Its digits after the code are at least 7: +86 2030 is no phone."""
+    number by its last four digits (+852 ****4567, +886 *****5678, +1 (415) 555-2671 as +1
+    ******2671), a mainland mobile's as anywhere ((+86)139****5678); one typed over two lines keeps
+    its line break after it. Its digits after the code are at least 7: +86 2030 is no phone, and a
+    count before a time or a date (+1 2030-2200, +12 2026-11-25) none either."""
     for m in _WITH_COUNTRY_CODE.finditer(matched):
         lead = 1 if m[0].startswith("+") else 2  # + or 00
         groups = list(_DIGIT_RUN.finditer(m[0], lead))
@@ -374,15 +418,23 @@ def _with_country_code(text: str, matched: str) -> Iterator[tuple[int, int, str]
         if code and not _A_COUNTRY_CODE.fullmatch(code):
             continue  # 加时 +2 2030-2200: no country's code
         dialled = groups[1:] if code else groups
+        if code and _a_time_or_date(matched, m.start() + dialled[0].start(), code):
+            continue  # 加时 +1 2030-2200: a count, then a time
         number, end = "", 0
         for group in dialled:
             if len(number) >= _SHORTEST_LOCAL and len(code + number + group[0]) > _LONGEST_DIALLED:
                 break  # +852 9123 4567 2030-2200: the time is read on its own
+            if "\n" in m[0][end : group.start()] and number and not _goes_on(code, number, group[0]):
+                break
             number, end = number + group[0], group.end()
         if len(number) < _SHORTEST_LOCAL:
             continue
         kept = dialled[0].start() if code else lead
-        yield m.start(), m.start() + end, text[m.start() : m.start() + kept] + _mask_dialled(number)
+        while kept > lead and m[0][kept - 1] == "(":
+            kept -= 1  # +1 (415) 555-2671: the bracket goes with what it is round
+        line_breaks = "".join(re.findall(r"\r?\n", m[0][kept:end]))
+        shown = text[m.start() : m.start() + kept] + _mask_dialled(number) + line_breaks
+        yield m.start(), m.start() + end, shown
 
 
 def _mask_dialled(number: str) -> str:
@@ -392,6 +444,31 @@ def _mask_dialled(number: str) -> str:
     if len(number) < 11 or _mainland_mobile(normalize_phone(number)):
         return mask_phone(number)
     return "*" * (len(number) - 4) + number[-4:]
+
+
+# A Hong Kong, Macau or Taiwan number with its country code written without + or 00, as the
+# region's cards print it (852 9123 4567, （852）9123 4567, 852-9123-4567, 886 912 345 678): the
+# code, then a number of the region's shape, Hong Kong's or Macau's 8 digits (4 and 4, or a run),
+# Taiwan's mobile (9 and 8 digits) or landline (its area code, 2 to 8, and 7 or 8 digits). 852 before
+# anything else (收费 852 元, 852室) is kept, and so is a time after it (车位 852 2030-2200 占用).
+_CODE_UNSIGNED = re.compile(
+    rf"(?<![0-9+])(?P<open>\()?(?P<code>85[23]|886)(?(open)\) ?|{_GROUPS})"
+    rf"(?P<number>[0-9]{{1,9}}(?:{_GROUPS}[0-9]{{3,4}}){{0,2}})(?![0-9])"
+)
+_REGION_NUMBER = {"852": re.compile("[2-9][0-9]{7}"), "853": re.compile("[2-9][0-9]{7}")}
+_TAIWAN_NUMBER = re.compile("9[0-9]{8}|[2-8][0-9]{7,8}")
+
+
+def _with_code_unsigned(text: str, matched: str) -> Iterator[tuple[int, int, str]]:
+    """Where `matched` holds a Hong Kong, Macau or Taiwan number after its country code written
+    without + (港车司机 852 9123 4567), and what is shown of it: the code as typed and the number by
+    its last four digits (852 ****4567)."""
+    for m in _CODE_UNSIGNED.finditer(matched):
+        digits = normalize_number(m["number"])
+        shape = _REGION_NUMBER.get(m["code"], _TAIWAN_NUMBER)
+        if not shape.fullmatch(digits) or _a_time_or_date(matched, m.start("number")):
+            continue
+        yield m.start(), m.end(), text[m.start() : m.start("number")] + _mask_dialled(digits)
 
 
 # A document's number read out or copied in groups (E 1234 5678, H 1234 5678, 1990 0307): taken
@@ -428,6 +505,7 @@ def _numbers_in_groups(text: str, matched: str) -> list[tuple[int, int, str]]:
     for start, end, shown in [
         *_ids_in_groups(text, matched),
         *_with_country_code(text, matched),
+        *_with_code_unsigned(text, matched),
         *_documents_in_groups(text, matched),
     ]:
         if all(end <= s or start >= e for s, e, _ in found):

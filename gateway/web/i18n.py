@@ -579,7 +579,14 @@ TEXTS: dict[str, tuple[str, str]] = {
         "A foreign permanent residence ID has 15 characters (3 letters, 12 digits) or 18 beginning "
         "with 9: check the card and type it again",
     ),
-    "err.invalid_phone": ("手机号格式不对，请重新输入", "Not a valid phone number; type it again"),
+    # As the API's message (api/passes.py _PHONE_FORM): a landline too, so no 手机号; its extension
+    # or a name after the number is what is usually refused.
+    "err.invalid_phone": (
+        "电话号码应为7至20位数字，可用+、空格、短横、点或括号分隔，如 138 0013 8000、(+86)138 0013 8000；"
+        "不含分机号和文字，分机号请写在事由里",
+        "A phone number has 7 to 20 digits, with +, spaces, dashes, dots or brackets between them "
+        "(138 0013 8000, (+86)138 0013 8000) and nothing else: no extension (write it in the reason)",
+    ),
     "err.invalid_period": ("结束日期早于开始日期，请检查日期", "The period ends before it begins"),
     "err.csrf": ("页面已过期，请刷新页面后重试", "The page expired; reload it and try again"),
     "err.login_required": ("登录已过期，请重新登录", "Logged out; log in again"),
