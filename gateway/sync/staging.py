@@ -358,14 +358,14 @@ def _read(conn: sqlite3.Connection, main: sqlite3.Connection, job: StageJob, pro
     forms = cache(lambda: _held_forms(main, job.ten_digits))  # read at the first card not held as sent
     for i, entry in enumerate(deletes):
         try:
-            kind, key = parse_key(entry)
-            keys = [(v,) for v in _card_deletes(main, key[0], job, forms)] if kind == "card" else [key]
+            what, named = parse_key(entry)
+            keys = [(v,) for v in _card_deletes(main, named[0], job, forms)] if what == "card" else [named]
         except EntryError as exc:
             _problem(problems, f"delete {i}: {exc}")
             continue
-        for kind_key in {(kind, key), *((kind, k) for k in keys)} & seen.keys():
+        for kind_key in {(what, named), *((what, k) for k in keys)} & seen.keys():
             _problem(problems, f"delete {i}: {kind_key[0]} {'/'.join(kind_key[1])} is also upserted")
-        staged.deletes += [(kind, k) for k in keys]
+        staged.deletes += [(what, k) for k in keys]
     return staged
 
 
