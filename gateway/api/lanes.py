@@ -9,6 +9,7 @@ import sqlite3
 import time
 import unicodedata
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Future
 from contextlib import closing
 from datetime import datetime
 from itertools import islice
@@ -20,7 +21,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, BeforeValidator, Field
 
 from gateway.api.auth import SESSION_COOKIE, BearerToken, Principal, User, identify
-from gateway.api.deps import App, Db, GuardApp, Words, read_only
+from gateway.api.deps import App, Db, GuardApp, IdempotencyKey, KeyedWrites, Words, read_only, saved_once
 from gateway.api.errors import ApiError
 from gateway.api.hub import sse
 from gateway.api.shapes import ERRORS
@@ -92,6 +93,12 @@ class LaneActionDone(BaseModel):
         "failing); `locked`, another process holds the database (a `gateway import` suspended with "
         "Ctrl-Z: end it); `slow`, not written within 2 s, the cause not known yet (most often "
         "another process holding the database, or a gateway far behind).",
+    )
+    again: bool = Field(
+        False,
+        description="A repeat of an earlier request with this Idempotency-Key (its answer lost on the "
+        "Wi-Fi, the guard tapped again): answered what that one did, nothing done again (the barrier "
+        "was not raised a second time, no second record).",
     )
 
 
@@ -410,6 +417,37 @@ async def _events(
 
 
 Action = Literal["open", "hold", "release", "close", "reopen"]
+# Idempotency-Key -> the lane action by hand it did, per user (the last 500). Sent again after its
+# answer was lost on the Wi-Fi (网关没有回应, and the guard taps 开闸 again), an opening raised the
+# barrier a second time, two openings on record and upstream: the repeat is answered the first.
+_done_by_hand: KeyedWrites[LaneActionDone] = KeyedWrites("lane action")
+
+
+def _act_once(
+    app: GuardApp, who: Principal, lane: str, action: Action, reason: str, key: str | None
+) -> LaneActionDone:
+    """_act, once for its Idempotency-Key (`key`): a repeat for the same lane and action is
+    answered what the first did (`again`), whatever its reason says, or waits for it while it is
+    under way (503 still_saving past the writes' wait). One that failed (a relay that took
+    nothing, a lane unknown) names nothing: a repeat does it anew."""
+    if not key:
+        return _act(app, who, lane, action, reason)
+    mine: Future[LaneActionDone] = Future()
+
+    def start() -> Future[LaneActionDone]:
+        mine.set_running_or_notify_cancel()  # done on this request's thread: never called off
+        return mine
+
+    doing, again = _done_by_hand.once(who.name, key, f"{lane} {action}", start)
+    if again:
+        return saved_once(doing).model_copy(update={"again": True})
+    try:
+        done = _act(app, who, lane, action, reason)
+    except BaseException as exc:
+        mine.set_exception(exc)
+        raise
+    mine.set_result(done)
+    return done
 
 
 def _act(app: GuardApp, who: Principal, lane: str, action: Action, reason: str) -> LaneActionDone:
@@ -467,8 +505,10 @@ def pushed_action(gw: Gateway, record: LaneRecord, done: Recorded) -> dict[str, 
     summary="Open a lane once by hand (reason required, audited)",
     response_model=LaneActionDone,
 )
-def open_lane(lane: str, body: LaneAction, who: User, app: App) -> LaneActionDone:
-    return _act(app, who, lane, "open", body.reason)
+def open_lane(
+    lane: str, body: LaneAction, who: User, app: App, idempotency_key: IdempotencyKey = None
+) -> LaneActionDone:
+    return _act_once(app, who, lane, "open", body.reason, idempotency_key)
 
 
 @router.post(
@@ -476,8 +516,10 @@ def open_lane(lane: str, body: LaneAction, who: User, app: App) -> LaneActionDon
     summary="Hold a lane open until released (audited)",
     response_model=LaneActionDone,
 )
-def hold_lane(lane: str, body: LaneAction, who: User, app: App) -> LaneActionDone:
-    return _act(app, who, lane, "hold", body.reason)
+def hold_lane(
+    lane: str, body: LaneAction, who: User, app: App, idempotency_key: IdempotencyKey = None
+) -> LaneActionDone:
+    return _act_once(app, who, lane, "hold", body.reason, idempotency_key)
 
 
 @router.post(
@@ -485,8 +527,10 @@ def hold_lane(lane: str, body: LaneAction, who: User, app: App) -> LaneActionDon
     summary="Release a held lane (audited)",
     response_model=LaneActionDone,
 )
-def release_lane(lane: str, body: LaneAction, who: User, app: App) -> LaneActionDone:
-    return _act(app, who, lane, "release", body.reason)
+def release_lane(
+    lane: str, body: LaneAction, who: User, app: App, idempotency_key: IdempotencyKey = None
+) -> LaneActionDone:
+    return _act_once(app, who, lane, "release", body.reason, idempotency_key)
 
 
 @router.post(
@@ -495,8 +539,10 @@ def release_lane(lane: str, body: LaneAction, who: User, app: App) -> LaneAction
     "too (audited)",
     response_model=LaneActionDone,
 )
-def close_lane(lane: str, body: LaneAction, who: User, app: App) -> LaneActionDone:
-    return _act(app, who, lane, "close", body.reason)
+def close_lane(
+    lane: str, body: LaneAction, who: User, app: App, idempotency_key: IdempotencyKey = None
+) -> LaneActionDone:
+    return _act_once(app, who, lane, "close", body.reason, idempotency_key)
 
 
 @router.post(
@@ -504,8 +550,10 @@ def close_lane(lane: str, body: LaneAction, who: User, app: App) -> LaneActionDo
     summary="Reopen a closed lane: its decisions are made as usual again (audited)",
     response_model=LaneActionDone,
 )
-def reopen_lane(lane: str, body: LaneAction, who: User, app: App) -> LaneActionDone:
-    return _act(app, who, lane, "reopen", body.reason)
+def reopen_lane(
+    lane: str, body: LaneAction, who: User, app: App, idempotency_key: IdempotencyKey = None
+) -> LaneActionDone:
+    return _act_once(app, who, lane, "reopen", body.reason, idempotency_key)
 
 
 # The event reaches the guard's page before its JPEG is on the disk (drivers/cameras/snapshots.py):

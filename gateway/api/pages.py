@@ -168,8 +168,9 @@ def _safe_next(path: str) -> str:
 
 
 # The login page's refusals (login.* words); a lock-out's wait in seconds goes with the last two.
+# `ended`, `ended_undone`: a page's session ended under it, and cut off a change (app.js api).
 LOCKED_ERRORS = ("too_many", "too_many_here")
-LOGIN_ERRORS = ("failed", "expired", *LOCKED_ERRORS)
+LOGIN_ERRORS = ("failed", "expired", "ended", "ended_undone", *LOCKED_ERRORS)
 
 
 @router.get("/login")

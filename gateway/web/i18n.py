@@ -57,6 +57,13 @@ TEXTS: dict[str, tuple[str, str]] = {
         "(until then no account can log in on it)",
     ),
     "login.expired": ("页面已过期，请重新登录", "The page expired; log in again"),
+    # The guard's session ended under a page (its hours, a logout elsewhere): app.js comes here on a
+    # 401, "_undone" when it cut off a change (nothing of it done; the page named after says which).
+    "login.ended": ("登录已到时，请重新登录", "Your login ran out; log in again"),
+    "login.ended_undone": (
+        "登录已到时，刚才的操作未办成：请重新登录，再操作一次",
+        "Your login ran out, and what you just did was not done: log in again, then do it again",
+    ),
     "role.guard": ("保安", "Guard"),
     "role.admin": ("管理员", "Admin"),
     "lane.online": ("设备在线", "Devices online"),
@@ -538,6 +545,18 @@ TEXTS: dict[str, tuple[str, str]] = {
         "登录前在“{forms}”中填写的内容未恢复：此页已没有该表单，请重新打开后再填写",
         "What was typed into {forms} before logging in is not back: this page no longer has that form;"
         " open it and type it again",
+    ),
+    # Changes the session's end cut off (app.js keepNotDone): {what} names each (car-in · 开闸).
+    "form.not_done": (
+        "登录到时，以下操作未办成，请重新操作：{what}。",
+        "Not done, your login ran out: {what}. Do it again.",
+    ),
+    "form.not_done.unnamed": ("刚才的操作", "what you just did"),
+    # A lane by hand tapped again after its answer was lost: the first tap was done (api/lanes.py again).
+    "action.done_before": (
+        "{action}：刚才那一次已办成（回应在网络上丢失），这次没有再次执行；如需再来一次，请再点一次",
+        "{action}: your last tap was done (its answer was lost on the network), so it was not done "
+        "again; to do it once more, tap again",
     ),
     # What the pages say for the API's error codes (their message is English, for API clients);
     # ".fields": the same, followed by the fields the error names.
@@ -1129,6 +1148,9 @@ JS_KEYS = (
     "lane.unknown",
     "form.restored",
     "form.not_restored",
+    "form.not_done",
+    "form.not_done.unnamed",
+    "action.done_before",
     # the fields an error names
     "visitor.name",
     "visitor.phone",

@@ -36,6 +36,7 @@ def test_open_by_hand_is_audited_with_the_guards_name_then_pulses(client: TestCl
         "record_waits": False,
         "waits_for": None,
         "car_under_arm": False,
+        "again": False,
     }
     assert audit_rows(site, "lane.open") == [("token:guard-bot", "door", "业主未带卡")]
     assert len(relay.pulses) == 1

@@ -72,7 +72,9 @@ const notOurs = (res) => ({ code: res.status >= 500 ? "internal_error" : "", mes
 // `headers`: more request headers. A 401 (the session ended) keeps what was typed and goes to the
 // login, which comes back here; a 403 "csrf" (logged in again, on another tab) takes the new
 // session's token and tries once more, if that session is the same guard's (freshCsrf).
-async function api(method, url, body, headers = {}, retried = false) {
+// `what`: a change as the guard knows it (car-in · 开闸): cut off by the session's end, nothing of
+// it was done, and the login and the page he comes back to say so (keepNotDone).
+async function api(method, url, body, headers = {}, what = "", retried = false) {
   let res, text;
   try {
     ({ res, text } = await answerInTime(url, {
@@ -85,7 +87,10 @@ async function api(method, url, body, headers = {}, retried = false) {
   }
   if (res.status === 401) {
     keepForms();
-    location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search);
+    const change = method !== "GET";
+    if (change) keepNotDone(what || T("form.not_done.unnamed"));
+    location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search) +
+      `&error=${change ? "ended_undone" : "ended"}`;
     return new Promise(() => {});  // the page is leaving: nothing to show, nothing to re-enable
   }
   if (res.status === 204) return null;
@@ -93,7 +98,7 @@ async function api(method, url, body, headers = {}, retried = false) {
   try { data = JSON.parse(text); } catch (err) { /* not JSON: notOurs */ }
   const error = (data && data.error) || notOurs(res);
   if (res.status === 403 && error.code === "csrf" && !retried && await freshCsrf()) {
-    return api(method, url, body, headers, true);
+    return api(method, url, body, headers, what, true);
   }
   if (!res.ok) throw new ApiFailure(error, res.status);
   return data;
@@ -104,7 +109,7 @@ async function api(method, url, body, headers = {}, retried = false) {
 // is sent; what was typed is kept for its own guard, as at a login, and the page must be reloaded.
 async function freshCsrf() {
   let me;
-  try { me = await api("GET", "/api/me", undefined, {}, true); } catch (err) { return false; }
+  try { me = await api("GET", "/api/me", undefined, {}, "", true); } catch (err) { return false; }
   if (!me || !me.csrf || me.csrf === boot.csrf) return false;
   if (me.username !== boot.user) {
     keepForms();
@@ -169,17 +174,48 @@ const KEPT_FOR_MS = 15 * 60 * 1000;
 
 function forgetForms() {
   try {
-    for (const key of Object.keys(sessionStorage)) if (key.startsWith(KEPT)) sessionStorage.removeItem(key);
+    for (const key of Object.keys(sessionStorage)) {
+      if (key.startsWith(KEPT) || key === NOT_DONE) sessionStorage.removeItem(key);
+    }
   } catch (err) { /* storage off: nothing was kept */ }
 }
 
+// The changes a session's end cut off (a 401: nothing of them was done), named on the page drawn
+// after the login: a guard who tapped 开闸 as his hours ran out believed the barrier rose, and the
+// driver waited at a shut one. For the same guard, and soon after, as the forms kept.
+const NOT_DONE = "egw-not-done";
+function keepNotDone(what) {
+  try {
+    const kept = JSON.parse(sessionStorage.getItem(NOT_DONE) || "null");
+    const cut = kept && kept.user === boot.user ? kept.what : [];
+    if (!cut.includes(what)) cut.push(what);
+    sessionStorage.setItem(NOT_DONE, JSON.stringify({ user: boot.user, at: Date.now(), what: cut }));
+  } catch (err) { /* storage off: the login page still says something was not done */ }
+}
+function notDoneWords() {
+  let kept = null;
+  try { kept = JSON.parse(sessionStorage.getItem(NOT_DONE) || "null"); sessionStorage.removeItem(NOT_DONE); } catch (err) { return ""; }
+  if (!kept || kept.user !== boot.user || !(Date.now() - kept.at < KEPT_FOR_MS)) return "";
+  return fill(T("form.not_done"), { what: kept.what.join(boot.lang === "zh" ? "；" : "; ") });
+}
+
+// After a login: what was cut off, said first, and the forms kept. Shown longer than a toast.
+const SAID_AFTER_LOGIN_MS = 20000;
+function sayAfterLogin() {
+  const notDone = notDoneWords();
+  const forms = restoreForms();
+  const said = [notDone, ...forms.said].filter(Boolean);
+  if (said.length) toast(said.join(" "), Boolean(notDone) || forms.bad, notDone ? SAID_AFTER_LOGIN_MS : 0);
+}
+
 // Each kept form is filled in again where the page drawn after the login has it; one it has not
-// (a search's 续期: the login comes back to the page without the search) is named in the toast.
+// (a search's 续期: the login comes back to the page without the search) is named: the words to say.
 function restoreForms() {
   const key = KEPT + location.pathname + location.search;
+  const none = { said: [], bad: false };
   let kept = null;
-  try { kept = JSON.parse(sessionStorage.getItem(key) || "null"); sessionStorage.removeItem(key); } catch (err) { return; }
-  if (!kept || kept.user !== boot.user || !(Date.now() - kept.at < KEPT_FOR_MS)) return;
+  try { kept = JSON.parse(sessionStorage.getItem(key) || "null"); sessionStorage.removeItem(key); } catch (err) { return none; }
+  if (!kept || kept.user !== boot.user || !(Date.now() - kept.at < KEPT_FOR_MS)) return none;
   const byKey = formsByKey();
   const lost = [];
   let restored = false;
@@ -200,15 +236,16 @@ function restoreForms() {
   }
   const said = restored ? [T("form.restored")] : [];
   if (lost.length) said.push(fill(T("form.not_restored"), { forms: lost.join(" · ") }));
-  if (said.length) toast(said.join(" "), lost.length > 0);
+  return { said, bad: lost.length > 0 };
 }
 
 let toastTimer = 0;
-function toast(text, bad) {
+// `ms`: how long it stays, where longer than the usual.
+function toast(text, bad, ms = 0) {
   const el = document.getElementById("toast");
   el.textContent = text; el.className = bad ? "bad" : ""; el.hidden = false;
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { el.hidden = true; }, bad ? 6000 : 2500);
+  toastTimer = setTimeout(() => { el.hidden = true; }, Math.max(ms, bad ? 6000 : 2500));
 }
 
 // An error in the page's language: the words for its code, and the fields it names as the form
@@ -463,7 +500,7 @@ document.addEventListener("submit", async (e) => {
   try {
     const body = formBody(form);
     const data = await api(form.dataset.method || "POST", form.dataset.api, body,
-      { "Idempotency-Key": keyFor(form, body) });
+      { "Idempotency-Key": keyFor(form, body) }, formName(form));
     sentKeys.delete(form);
     if (outdated()) return;
     (thens[form.dataset.then] || thens.saved)(data, form);
@@ -682,7 +719,7 @@ document.addEventListener("click", async (e) => {
   const method = el.dataset.method || "POST";
   const tap = `${method} ${el.dataset.post}`;
   try {
-    await api(method, el.dataset.post, method === "DELETE" ? undefined : body);
+    await api(method, el.dataset.post, method === "DELETE" ? undefined : body, {}, el.dataset.ask || el.textContent.trim());
     unanswered(tap, false);
     reloadPage();
   } catch (err) {
@@ -806,7 +843,7 @@ if (topBar) {
   if (window.ResizeObserver) new ResizeObserver(followTopBar).observe(topBar);
 }
 
-restoreForms();
+sayAfterLogin();
 // A window typed before logging in again comes back with the form: marked for it, not for now.
 document.querySelectorAll("form[data-rules]").forEach((form) => {
   if (form.elements.valid_from.value || form.elements.valid_to.value) followRules(form);

@@ -11,6 +11,8 @@
     });
   }
 
+  const laneName = (id) => (lanes.has(id) ? lanes.get(id).info.name : id);
+
   // One gateway serves all of an estate's gates, each with its booth: a tablet shows the lanes of
   // the gate its guard chose (every gate's until he does), not the other gate's cars and refusals
   // flashing among his own. The choice is kept on the tablet, by this gateway's site id; a gate
@@ -437,8 +439,9 @@
   // A typed plate goes to the lane, which decides it as a read one (and opens only if it may); a
   // car with no plate at an entrance is given a ticket, which the answer names as its plate.
   // `what`: the decision's key's name (decidedOnce).
-  async function decideTyped(laneId, body, what) {
-    const ev = await decidedOnce(laneId, body, what);
+  // `asked`: the decision as the guard knows it, named should his session end before it is made.
+  async function decideTyped(laneId, body, what, asked) {
+    const ev = await decidedOnce(laneId, body, what, asked);
     const lane = lanes.get(laneId);
     if (ev.event_id > lane.answered) lane.answered = ev.event_id;  // its toast shows the guard the car
     const car = noPlate(ev) ? `${T("ticket.label")} ${ev.plate}` : ev.plate || ev.value;
@@ -467,8 +470,8 @@
     decisionKeys.set(what, { key, until: what.startsWith("event ") ? Infinity : Date.now() + RETRY_MS });
     return key;
   }
-  async function decidedOnce(laneId, body, what) {
-    const once = () => api("POST", `/api/lanes/${laneId}/plate`, body, { "Idempotency-Key": decisionKey(what) });
+  async function decidedOnce(laneId, body, what, asked) {
+    const once = () => api("POST", `/api/lanes/${laneId}/plate`, body, { "Idempotency-Key": decisionKey(what) }, asked);
     const withoutPlate = asksNoPlate(body);
     const send = withoutPlate ? () => againIfLost(once) : once;
     let ev;
@@ -536,9 +539,10 @@
     fix.disabled = true;
     const decide = answer.choice === "decide";
     try {
-      const done = await corrected(ev, answer.text, decide);
+      const asked = `${laneName(ev.lane)} · ${T("fix.button")} ${read(ev)} → ${answer.text}`;
+      const done = await corrected(ev, answer.text, decide, asked);
       if (done) showCorrection(done);
-      if (decide) await decideAgain(ev, done ? done.plate : answer.text);
+      if (decide) await decideAgain(ev, done ? done.plate : answer.text, asked);
       else if (done.no_plate) toast(`${T("fix.done")}: ${T("ticket.label")} ${done.plate}`);
       else toast(`${T("fix.done")}: ${done.plate} · ${holder(ev)}` + (done.stay_moved ? ` · ${T("fix.stay_moved")}` : ""));
     } catch (err) { failed(err); fix.disabled = false; }
@@ -548,9 +552,9 @@
   // is still the lane's (this page's view may be stale: another tablet opened the lane for it, the
   // next car pulled up), else answers car_left_lane, the correction kept and the barrier left down
   // for the car there now. Said as it is, not as a failure: nothing is to be tried again.
-  async function decideAgain(ev, plate) {
+  async function decideAgain(ev, plate, asked) {
     try {
-      await decideTyped(ev.lane, { plate, corrected_event: ev.event_id }, `event ${ev.event_id}`);
+      await decideTyped(ev.lane, { plate, corrected_event: ev.event_id }, `event ${ev.event_id}`, asked);
     } catch (err) {
       if (err.code !== "car_left_lane") throw err;
       toast(T("err.car_left_lane"), true);
@@ -562,8 +566,8 @@
   // tapped 纠正并重新判断 again. Stopped there, the lane never decided the car, and a resident
   // waited at a shut barrier; the decision's key (decidedOnce) keeps one decided already from being
   // made again.
-  async function corrected(ev, plate, decide) {
-    try { return await api("POST", `/api/events/${ev.event_id}/plate`, { plate }); } catch (err) {
+  async function corrected(ev, plate, decide, asked) {
+    try { return await api("POST", `/api/events/${ev.event_id}/plate`, { plate }, {}, asked); } catch (err) {
       if (decide && err.code === "same_plate") return null;
       throw err;
     }
@@ -592,7 +596,8 @@
       amount_fen: quote.due_fen, method: answer.choice, receipt: answer.text,
     };
     let ev;
-    try { ev = await api("POST", `/api/parking/lanes/${laneId}/pay`, body); } catch (err) {
+    const asked = `${laneName(laneId)} · ${T("pay.button")} ${car} ${money(quote.due_fen)}`;
+    try { ev = await api("POST", `/api/parking/lanes/${laneId}/pay`, body, {}, asked); } catch (err) {
       // Sent, and no answer back: the gateway may have taken the fee and let the car out.
       if (err.code !== "network") throw err;
       toast(T("pay.unknown"), true);
@@ -622,10 +627,16 @@
     });
     if (!answer) return;
     button.disabled = true;
-    try { await decideTyped(laneId, typedBody(answer, lanes.get(laneId)), `lane ${laneId}`); }
+    const asked = `${info.name} · ${button.textContent.trim()} ${answer.text}`;
+    try { await decideTyped(laneId, typedBody(answer, lanes.get(laneId)), `lane ${laneId}`, asked); }
     catch (err) { failed(err); } finally { button.disabled = false; }
   });
 
+  // A lane by hand goes with an Idempotency-Key, one per lane and action (decisionKey), kept until
+  // an answer comes, for RETRY_MS: tapped again after none came (网关没有回应: the lane opened, its
+  // answer lost on the Wi-Fi), the gateway answers the opening it made (`again`) rather than
+  // raising the barrier a second time, and the guard is told so. Once answered, the next tap is
+  // another opening, with a key of its own.
   document.addEventListener("click", async (e) => {
     // Its relays (open, hold, release) or its mode (close, reopen): each asks why, and is audited.
     const button = e.target.closest("[data-lane-action],[data-lane-mode]");
@@ -634,13 +645,17 @@
     const reason = await askReason(button.dataset.title);
     if (reason === null) return;
     button.disabled = true;
+    const action = button.dataset.laneAction || button.dataset.laneMode;
+    const what = `hand ${laneId} ${action}`;
     try {
-      const action = button.dataset.laneAction || button.dataset.laneMode;
-      const done = await api("POST", `/api/lanes/${laneId}/${action}`, { reason });
+      const done = await api("POST", `/api/lanes/${laneId}/${action}`, { reason },
+        { "Idempotency-Key": decisionKey(what) }, button.dataset.title);
+      decisionKeys.delete(what);
       // Done while storage took no writes: the record waits in memory, and the guard is told why
       // (a full disk, or another program holding the database: told "the disk is full" whatever
       // the cause, a guard had files deleted while a suspended import held it).
-      if (done && done.record_waits) toast(T("action.waits." + done.waits_for), true);
+      if (done && done.again) toast(fill(T("action.done_before"), { action: button.dataset.title }), true);
+      else if (done && done.record_waits) toast(T("action.waits." + done.waits_for), true);
       else if (done && done.car_under_arm) toast(T("lane.car_under_arm"), true);
       else toast(T("action.done"));
     } catch (err) { failed(err); } finally { button.disabled = false; }
