@@ -110,7 +110,11 @@ def _actor(who: Principal, named: str, db: sqlite3.Connection, *, fee: bool = Fa
 class Payment(BaseModel):
     plate: str = Field(max_length=PLATE_TYPED_MAX, description="The car's plate, e.g. 皖A12345.")
     amount_fen: int = Field(gt=0, le=100_000_000, description="The fee taken, in fen; must be the fee due.")
-    method: Literal["cash", "qr", "monthly"] = Field(description="cash, qr (QR code payment) or monthly.")
+    method: Literal["cash", "qr", "monthly"] = Field(
+        description="cash or qr (QR code payment): money taken; or monthly (月租): the fee put on the "
+        "car's monthly account, no money taken, only for a car on the register with a monthly period "
+        "(paid up or run out). Any other car is refused 422 `no_monthly_account`: take cash or qr."
+    )
     receipt: str = Field("", max_length=40, description="Receipt number; made by the gateway if empty.")
     actor: str = Field(
         "",

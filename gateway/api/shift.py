@@ -14,6 +14,7 @@ from gateway.api.deps import App, Db, IdempotencyKey, KeyedWrites, guard_app, ma
 from gateway.api.errors import ApiError
 from gateway.api.pages import page_user, render
 from gateway.api.shapes import ERRORS
+from gateway.parking.desk_checks import TAKEN_AT_THE_GATE
 from gateway.runtime.gateway import Gateway
 from gateway.store.accounts import find_account
 from gateway.store.shifts import COUNTED, Handover, Shift, hand_over, shift_of
@@ -115,6 +116,7 @@ def shift_json(gw: Gateway, shift: Shift) -> dict[str, Any]:
         "since": shift.start.since,
         "by_method": {m: {"count": n, "total_fen": fen} for m, (n, fen) in shift.by_method.items()},
         "cash_fen": shift.cash_fen,
+        "taken_fen": shift.taken_fen,
         "total_fen": shift.total_fen,
         "payments": [
             {
@@ -194,6 +196,8 @@ def shift_page(request: Request, db: Db) -> Response:
         "shift",
         boot={"shift": {"cash_fen": shift.cash_fen, "start": shown["start"]}},
         shift=shown,
+        taken=shift.taken,
+        taken_methods=TAKEN_AT_THE_GATE,
         counted=COUNTED.values(),
         lane_names=gw.site.lane_names(),
         yuan=in_yuan,

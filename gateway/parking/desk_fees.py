@@ -91,11 +91,13 @@ class FeeDesk(DeskBase):
             value = on.value if on else plate
             p = Presented(lane.id, kind, value, 1.0, at, f"{TYPED_BY}{actor}", vehicle_class=held_as)
             subject, vclass, unregistered = self._who(conn, p, lane)
-            check_account(conn, method, subject, named_car(on.holder_kind, on.holder_id) if on else plate)
             until = fee_until(held, at)
             rules = self._rules(conn, at)
             account = owed(conn, rules, subject, until, vehicle_class=vclass, unregistered=unregistered)
             paid_while_held(conn, held, account, self.site.tz)
+            # After the fee's being paid is told (let_out_already, paid_while_held): paid on the
+            # account at the booth, the car struck off since, it is already_paid, not "take cash".
+            check_account(conn, method, subject, named_car(on.holder_kind, on.holder_id) if on else plate)
             check_amount(account, amount_fen)
             stay = account.stay
             taken.tariff_version = version_paid(account)
@@ -137,7 +139,6 @@ class FeeDesk(DeskBase):
         check_method(method)
         p = Presented(_BOOTH.id, "plate", plate, 1.0, at, f"{TYPED_BY}{actor}")
         subject, vclass, unregistered = self._who(conn, p, _BOOTH)
-        check_account(conn, method, subject, plate)
         check_receipt(conn, receipt, plate, amount_fen, self.site.tz)
         until = self._booth_fee_until(conn, plate, at)
         rules = self._rules(conn, at)
@@ -146,6 +147,9 @@ class FeeDesk(DeskBase):
         # Sent again after its answer was lost, also once the car has left on it: before anything
         # that asks for a car inside.
         prepaid_already(conn, account, plate, amount_fen, at, rules.grace, self.site.tz)
+        # After the two above: a payment put on the account, its answer lost, sent again once the
+        # car is struck off (or its period cleared) is answered already_paid, not told to pay again.
+        check_account(conn, method, subject, plate)
         if account.stay is None:
             return self._debt_paid(conn, rules, account, plate, amount_fen, (method, receipt, actor), at)
         check_amount(account, amount_fen)

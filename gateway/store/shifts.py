@@ -28,7 +28,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any, Literal
 
 from gateway.errors import Conflict
-from gateway.parking.desk_checks import METHODS
+from gateway.parking.desk_checks import METHODS, TAKEN_AT_THE_GATE
 from gateway.privacy import mask_numbers_in
 from gateway.store.audit import audit, done_already, transaction
 from gateway.store.outbox import enqueue
@@ -91,7 +91,20 @@ class Shift:
         return self.by_method["cash"][1]
 
     @property
+    def taken(self) -> tuple[int, int]:
+        """(count, fen) of the money he took, cash and QR: the page's 合计. A fee put on a monthly
+        account (月租) is no money, billed with the car's renewal, and not in it."""
+        sums = [self.by_method[m] for m in TAKEN_AT_THE_GATE]
+        return sum(n for n, _ in sums), sum(fen for _, fen in sums)
+
+    @property
+    def taken_fen(self) -> int:
+        return self.taken[1]
+
+    @property
     def total_fen(self) -> int:
+        """Every fee recorded, monthly-account ones included, as the daily report's revenue_fen
+        counts them (GET /api/shift `total_fen`): not the money taken (taken_fen)."""
         return sum(total for _, total in self.by_method.values())
 
 

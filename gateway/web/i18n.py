@@ -991,6 +991,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "shift.count": ("笔数", "Payments"),
     "shift.amount": ("金额（元）", "Amount (yuan)"),
     "shift.total": ("合计", "Total"),
+    "shift.apart.monthly": (
+        "月租（记入月租账户，未收现金，不计入合计）",
+        "Monthly (put on monthly accounts, no money taken; not in the total)",
+    ),
     "shift.payments": ("本班收费明细", "This shift's payments"),
     "shift.none": ("本班还没有收费", "No payments this shift yet"),
     "shift.at": ("时间", "Time"),
