@@ -175,6 +175,17 @@ class LaneVoter:
                 log.debug("plate %s: the loop says a car is here, deciding again", text)
                 self._make_due(text, held)
 
+    def let_go(self, now: float) -> None:
+        """Let go of each held plate not read for gone_after_s at `now` (the car left), as a frame
+        taken then does: asked where no frame comes to do it, the lane's camera offline for days
+        while the guards type every car's plate, each held here."""
+        for text, held in list(self._held.items()):
+            if now - held.seen > self.gone_after_s:
+                # Not read for that long before `now`: it left, and a reading of it from now is the
+                # car coming back, decided afresh.
+                log.debug("plate %s left the lane", text)
+                del self._held[text]
+
     def hold(self, text: str, now: float) -> None:
         """`text` was decided another way (a guard typed the plate the camera could not read):
         treat it as decided here too, so the car is not decided again as the camera reads it."""
@@ -293,13 +304,9 @@ class LaneVoter:
         return None
 
     def _update_held(self, fresh: list[Reading], now: float) -> None:
-        for text, held in list(self._held.items()):
-            if now - held.seen > self.gone_after_s:
-                # Not read for that long before this frame: it left, and a reading of it now is
-                # the car coming back, decided afresh.
-                log.debug("plate %s left the lane", text)
-                del self._held[text]
-            elif not held.due and now - held.decided >= self.repeat_after_s:
+        self.let_go(now)
+        for text, held in self._held.items():
+            if not held.due and now - held.decided >= self.repeat_after_s:
                 log.debug("plate %s still in the lane: deciding again", text)
                 self._make_due(text, held)
         self._shown = {}

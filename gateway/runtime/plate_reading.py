@@ -122,14 +122,28 @@ class PlateReader:
 
     def rearm(self) -> None:
         """The lane's loop says a car has arrived (OpenCvCamera.request_read): a plate decided a
-        while ago and still standing there is decided again."""
+        while ago and still standing there is decided again. While the camera does not see the
+        lane (offline), the plates not read for gone_after_s are let go first, as in `hold`."""
+        blind = not self.watching()
         with self._lock:
-            self._voter.rearm(time.monotonic())
+            now = time.monotonic()
+            if blind:
+                self._voter.let_go(now)
+            self._voter.rearm(now)
 
     def hold(self, text: str) -> None:
-        """A plate decided without this camera (a guard typed it): do not decide it again."""
+        """A plate decided without this camera (a guard typed it): do not decide it again. While the
+        camera does not see the lane (offline), the plates not read for gone_after_s are let go
+        first: no frame comes to let go of them, and every car the guards type would stay held for
+        as long as the camera is down. While it sees the lane its frames let go of them, as they
+        are read: in trigger mode, between two loop triggers, the car read at the first is still
+        the car in front as the next one arrives (`arrived`)."""
+        blind = not self.watching()
         with self._lock:
-            self._voter.hold(text, time.monotonic())
+            now = time.monotonic()
+            if blind:
+                self._voter.let_go(now)
+            self._voter.hold(text, now)
 
     def _roi_outside(self, frame: Frame) -> bool:
         """Whether the lane's roi lies wholly outside the frame: drawn on the 1920x1080 main stream
