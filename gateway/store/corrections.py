@@ -481,7 +481,42 @@ def _left_unrecorded(
     # parking.md *Daily report*) and counts this one. Dated as the charge it stands for (Review
     # 57j), a report of that day rebuilt counted both, and the one sent neither.
     kept = _keep_paid_ahead(conn, stay_id, at)
+    _tell_closed(conn, stay_id, event_id, at, kept, charge_id)
     return LeftUnrecorded(stay_id, exit_event, kept, charge_id)
+
+
+# The stay a correction closed, as it now stands, and whether the decision it ended at is one a
+# guard's opening by hand let out (let_outs_by_hand) rather than an exit that let the car through.
+_CLOSED = """
+SELECT s.plate, s.class, s.exited_at, s.exit_event,
+       EXISTS (SELECT 1 FROM let_outs_by_hand o WHERE o.held_event = s.exit_event)
+FROM stays s WHERE s.id = ?
+"""
+
+
+def _tell_closed(
+    conn: sqlite3.Connection,
+    stay_id: int,
+    event_id: str,
+    at: datetime,
+    charge_id: int | None,
+    voided: int | None = None,
+) -> None:
+    """The `stay` record `closed_by_correction` of the stay of the entry `event_id`, closed by its
+    correction where its car had left: when (`exited_at`, in the correction's zone: the site's),
+    at which decision (`exit_event_id`: an exit that let it through, or the refusal or hold a
+    guard's opening by hand let out, `by_hand`; null where an admin's close ended it), the settled
+    charge of what it paid (`charge_id`) and the exit's no_entry charge undone (`voided_charge_id`).
+    The plate_correction names the stay only (`entry_stay_closed`): the centre could not say when
+    the car left, how long it stayed or at which decision, as closed_by_admin and closed_by_hand
+    say them."""
+    plate, vclass, exited_at, exit_event, by_hand = conn.execute(_CLOSED, (stay_id,)).fetchone()
+    ended = from_db(exited_at) or at
+    closed = {"at": at.isoformat(), "change": "closed_by_correction", "stay_id": stay_id, "plate": plate}
+    closed |= {"class": vclass, "exited_at": ended.astimezone(at.tzinfo).isoformat()}
+    closed |= {"exit_event_id": exit_event, "by_hand": bool(by_hand), "charge_id": charge_id}
+    closed |= {"voided_charge_id": voided, "access_event_id": event_id}
+    enqueue(conn, "stay", closed, at)
 
 
 # A stay moved onto another plate takes with it what it paid at the booth and has not yet had
@@ -599,6 +634,7 @@ def _take_back(
         _stay_to(conn, entry[0], plate)
         conn.execute(_CLOSE_WITH, {**params, "given_back": stay_id})
         kept = _keep_paid_ahead(conn, entry[0], at)
+        _tell_closed(conn, entry[0], event_id, at, kept)
         return TakenBack(stay_id, plate, entry_closed=entry[0], kept=kept)
     conn.execute(_CLOSE_AGAIN, (logged_at, stay_id))
     charge = conn.execute(_VOIDED_CHARGE, (logged_at, event_id, stay_id)).fetchone()
