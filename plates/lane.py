@@ -120,6 +120,12 @@ class LaneVoter:
     rearm_after_s: when the lane's loop detector says a car has arrived (`rearm`), a plate
     decided at least this long ago is decided afresh at once. One decided moments before, as
     the car drove onto the loop, is not decided twice.
+    pulls_away_s: how long a car in front takes to leave the picture once off the loop (the
+    camera's IN_FRONT_S). A car standing on the loop goes unread for at most repeat_after_s (a
+    trigger-mode camera reads it again then), so when the loop fires, a plate not read for
+    repeat_after_s + pulls_away_s is no car in front pulling away (`arrived`): a camera in trigger
+    mode reads nothing between triggers, and a car read at one trigger that comes back at the next,
+    minutes later, is the car that arrived.
     misread_s: a reading one character off a decided plate is that car misread, and keeps it in
     the lane, while the plate itself was read within this long, or until the loop says a car
     has arrived or the plate is due again (repeat_after_s). After both, it may be the next car
@@ -140,6 +146,7 @@ class LaneVoter:
     gone_after_s: float = 3.0
     repeat_after_s: float = 15.0
     rearm_after_s: float = 3.0
+    pulls_away_s: float = 10.0
     misread_s: float = 1.0
     min_confidence: float = 0.2
     _readings: list[tuple[float, Reading]] = field(default_factory=list, repr=False)
@@ -167,8 +174,11 @@ class LaneVoter:
 
     def rearm(self, now: float) -> None:
         """A car has arrived on the lane's loop: each held plate decided long enough ago is a car
-        that stopped at the barrier (or came back), and its next readings decide again."""
-        self._held_at_loop = set(self._held)
+        that stopped at the barrier (or came back), and its next readings decide again. The plates
+        read within repeat_after_s + pulls_away_s may be the car in front, pulling away (`arrived`);
+        one read before that left long ago, its car gone unread between two triggers."""
+        in_front = self.repeat_after_s + self.pulls_away_s
+        self._held_at_loop = {text for text, held in self._held.items() if now - held.seen <= in_front}
         for text, held in self._held.items():
             held.looped = True
             if not held.due and now - held.decided >= self.rearm_after_s:

@@ -1,0 +1,65 @@
+"""Trigger mode (docs/hardware.md: the camera reads only the frames after the loop sees a car): a car
+read at one trigger comes back at the next one, minutes later (it left by the other gate, or backed
+away to let a lorry out and came back). The camera reads nothing in between, so its lane voter still
+held the plate from the first trigger, and took the car for the car in front pulling away: the
+trigger read on past it, a frame a second for a minute, as though the car on the loop were never
+read. The camera driver, PlateReader and LaneVoter are the real ones (tests/lane_helpers.py: only the
+recognizer is fake). Review 63y."""
+
+from __future__ import annotations
+
+import pytest
+
+from plates.reading import Reading
+from tests.lane_helpers import BEHIND, Lane
+
+A, C = "皖A12345", "苏E77777"
+LEAVING = (600, 330, 120, 40)  # a plate a little further up the picture, under the barrier
+AWAY_S = 600.0  # ten minutes
+
+
+def _read_at_a_trigger(lane: Lane, at: float, plate: str) -> int:
+    """A car drives onto the loop at `at` (s) and stands at the barrier, its plate clearly readable,
+    for 14 s (under repeat_after_s); then it drives off the loop and away. The frames the recognizer
+    read for it."""
+    before = lane.recognizer.calls
+    lane.loop(at)
+    lane.frames(at, at + 14.0, [plate])
+    lane.camera.loop_cleared()
+    lane.frames(at + 14.0, at + 20.0, [])  # the empty lane: frames come, none is read
+    return lane.recognizer.calls - before
+
+
+@pytest.mark.parametrize("who", [A, C], ids=["the same car back", "another car"])
+def test_a_car_coming_back_at_the_next_trigger_is_read_as_any_arriving_car(
+    monkeypatch: pytest.MonkeyPatch, who: str
+) -> None:
+    lane = Lane(monkeypatch, read_mode="trigger", trigger_frames=8)
+    assert _read_at_a_trigger(lane, 0.0, A) == 1
+    lane.frames(20.0, AWAY_S, [], step=1.0)  # ten minutes of an empty lane, nothing read
+    read = _read_at_a_trigger(lane, AWAY_S, who)
+    assert lane.times(who)[-1] == AWAY_S, f"{who} presented at {lane.times(who)} s, not as it arrived"
+    assert read == 1, (
+        f"the camera read {read} frames for the one car that arrived at the second trigger: {who}, "
+        f"read at the trigger before, {AWAY_S / 60:.0f} minutes earlier, was taken for a car in front "
+        "pulling away, and the trigger read on"
+    )
+
+
+def test_the_car_in_front_still_read_after_standing_at_the_barrier_does_not_end_the_next_trigger(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The car in front was read as it arrived and stood at the barrier 12 s (the driver talking to the
+    guard, under repeat_after_s: not read again); it pulls away as the next car rolls onto the loop,
+    nose to tail. It is still the car in front: the next car is read."""
+    lane = Lane(monkeypatch, read_mode="trigger", trigger_frames=8)
+    lane.loop(0.0)
+    lane.frames(0.0, 12.0, [A])
+    lane.camera.loop_cleared()
+    lane.loop(13.0)  # A pulls away under the barrier; C, nose to tail, rolls onto the loop
+    lane.frames(13.0, 13.2, [Reading(A, "blue", 0.99, LEAVING), Reading(C, "blue", 0.99, BEHIND)])
+    lane.frames(13.2, 28.0, [C])
+    assert lane.times(C) == [13.1], (
+        f"the car on the loop is never read (presented: {lane.presented}); the trigger's frames "
+        "went to the car in front"
+    )
