@@ -18,8 +18,8 @@ CARD = "0000000007"
 
 # What migration 44 creates, and migration 47 (its index of passages on foot by holder; its trigger
 # goes with 44's), and the columns migrations 54 and 55 add (a column cannot be added twice, where
-# the steps that make tables run again over them), and 62's and 63's, and 64's index: a schema-43
-# gateway had none of it.
+# the steps that make tables run again over them), and 62's and 63's, 64's index and 65's column: a
+# schema-43 gateway had none of it.
 _MIGRATION_44 = (
     "DROP TRIGGER struck_off_on_foot_remembered",
     "DROP TABLE struck_off_on_foot",
@@ -31,6 +31,7 @@ _MIGRATION_44 = (
     "ALTER TABLE presence DROP COLUMN people",
     "ALTER TABLE sync_state DROP COLUMN snapshot_owed_at",
     "DROP INDEX access_log_no_entry_refused",
+    "ALTER TABLE patrol_taps DROP COLUMN not_counted",
     "PRAGMA user_version = 43",
 )
 
