@@ -24,9 +24,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext, suppress
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from gateway.errors import Conflict
-from gateway.privacy import mask_name
+from gateway.privacy import mask_card, mask_name
 from gateway.store.audit import audit
 from gateway.store.database import begin_immediate
 from gateway.store.outbox import enqueue
@@ -563,7 +564,9 @@ def _finish(conn: sqlite3.Connection, kind: str, version: int, counts: dict[str,
     )
     if kind == "snapshot":  # the one owed, if any (directory.py _give_up), is in
         conn.execute("UPDATE sync_state SET snapshot_owed_at = NULL")
-    audit(conn, now, "central", f"sync.apply_{kind}", str(version), json.dumps(counts))
+    told = _deletes_told(conn, kind, version)
+    detail = {**counts, **_masked(told)} if told else counts
+    audit(conn, now, "central", f"sync.apply_{kind}", str(version), json.dumps(detail, ensure_ascii=False))
     if counts.get("masked_phones"):
         log.warning(
             "%s %d: %d resident entries gave their phone masked (138****8000): not taken as a number, "
@@ -576,6 +579,33 @@ def _finish(conn: sqlite3.Connection, kind: str, version: int, counts: dict[str,
     enqueue(
         conn,
         "sync_applied",
-        {"at": now.isoformat(), "kind": kind, "version": version, "counts": counts},
+        {"at": now.isoformat(), "kind": kind, "version": version, "counts": counts, **told},
         now,
     )
+
+
+def _deletes_told(conn: sqlite3.Connection, kind: str, version: int) -> dict[str, Any]:
+    """What the staging file says of a delta's card deletes besides the counts (staging.py
+    Staged.told): the cards struck off in another form than sent (`held_as`) and those a delete
+    that struck nothing off may mean (`not_held`). Until Review 63v the record and the audit row
+    said `deletes: 1` only, whichever card went."""
+    try:
+        row = conn.execute(
+            "SELECT told FROM staging.meta WHERE id = 1 AND kind = ? AND version = ?", (kind, version)
+        ).fetchone()
+    except sqlite3.OperationalError:  # no staging file attached, or one from before its `told`
+        return {}
+    return dict(json.loads(row[0])) if row is not None and row[0] else {}
+
+
+def _masked(told: dict[str, Any]) -> dict[str, Any]:
+    """`told` as the audit trail keeps card numbers: masked (the record upstream names them as
+    the centre sent and holds them)."""
+
+    def cards(named: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**card, "card": mask_card(card["card"])} for card in named]
+
+    def delete(sent: dict[str, Any]) -> dict[str, Any]:
+        return {key: mask_card(value) if key == "card" else cards(value) for key, value in sent.items()}
+
+    return {key: [delete(sent) for sent in deletes] for key, deletes in told.items()}

@@ -69,7 +69,7 @@ CREATE TABLE IF NOT EXISTS parts (
 CREATE TABLE IF NOT EXISTS deltas (version INTEGER PRIMARY KEY, body BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (
     id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER, kind TEXT, base INTEGER,
-    status TEXT, step_rows INTEGER, counts TEXT, problems TEXT, code TEXT);
+    status TEXT, step_rows INTEGER, counts TEXT, problems TEXT, code TEXT, told TEXT);
 CREATE TABLE IF NOT EXISTS s_residents (
     n INTEGER PRIMARY KEY, ref TEXT, building TEXT, unit TEXT, room TEXT, name TEXT,
     phone_masked TEXT, phone_hash TEXT, phone_given INTEGER, valid_from TEXT, valid_to TEXT,
@@ -103,6 +103,7 @@ ADDED_COLUMNS = (
     ("meta", "code", "TEXT"),
     ("s_passes", "id_kind", "TEXT"),
     ("s_vehicles", "previous_plate", "TEXT"),
+    ("meta", "told", "TEXT"),
 )
 TABLES = (
     "s_residents",
@@ -165,6 +166,12 @@ class Staged:
     masked_phones: int = 0
     # A delta's deletes naming what the store does not hold (_not_held): applied, and counted.
     deletes_not_held: int = 0
+    # A delta's card deletes struck off in another form than sent, and those struck nothing off
+    # that held cards carrying more bits agree with (_card_deletes): named in the sync_applied
+    # record and the audit row (apply.py _finish), for the centre to see which card went or may
+    # be meant.
+    held_as: list[dict[str, Any]] = field(default_factory=list)
+    not_held_cards: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, kind: str, row: Any) -> None:
         getattr(self, {"pass": "passes"}.get(kind, kind + "s")).append(row)
@@ -191,6 +198,13 @@ class Staged:
         if self.deletes_not_held:
             counts["deletes_not_held"] = self.deletes_not_held
         return counts
+
+    def told(self) -> dict[str, list[dict[str, Any]]]:
+        """What the sync_applied record says of the card deletes besides the counts: `held_as`
+        (the cards struck off in another form than sent) and `not_held` (the cards a delete that
+        struck nothing off may mean), each only where there are any."""
+        told = {"held_as": self.held_as, "not_held": self.not_held_cards}
+        return {key: value for key, value in told.items() if value}
 
 
 def open_staging(path: Path) -> sqlite3.Connection:
@@ -267,11 +281,11 @@ def save_delta(conn: sqlite3.Connection, version: int, body: bytes) -> None:
 
 def read_meta(conn: sqlite3.Connection) -> dict[str, Any] | None:
     row = conn.execute(
-        "SELECT version, kind, base, status, step_rows, counts, problems, code FROM meta WHERE id = 1"
+        "SELECT version, kind, base, status, step_rows, counts, problems, code, told FROM meta WHERE id = 1"
     ).fetchone()
     if row is None:
         return None
-    version, kind, base, status, step_rows, counts, problems, code = row
+    version, kind, base, status, step_rows, counts, problems, code, told = row
     return {
         "version": version,
         "kind": kind,
@@ -281,6 +295,7 @@ def read_meta(conn: sqlite3.Connection) -> dict[str, Any] | None:
         "counts": json.loads(counts or "{}"),
         "problems": json.loads(problems or "[]"),
         "code": code,  # the error reply's code when rejected
+        "told": json.loads(told or "{}"),  # Staged.told
     }
 
 
@@ -356,10 +371,13 @@ def _read(conn: sqlite3.Connection, main: sqlite3.Connection, job: StageJob, pro
             staged.masked_phones += 1
         staged.add(kind, _plate_both_ways(row) if isinstance(row, PassRow) else row)
     forms = cache(lambda: _held_forms(main, job.ten_digits))  # read at the first card not held as sent
+    deleted = _deleted(deletes)
     for i, entry in enumerate(deletes):
         try:
             what, named = parse_key(entry)
-            keys = [(v,) for v in _card_deletes(main, named[0], job, forms)] if what == "card" else [named]
+            keys: list[tuple[str, ...]] = [named]
+            if what == "card":
+                keys = [(v,) for v in _card_deletes(main, named[0], job, forms, deleted, staged)]
         except EntryError as exc:
             _problem(problems, f"delete {i}: {exc}")
             continue
@@ -369,35 +387,88 @@ def _read(conn: sqlite3.Connection, main: sqlite3.Connection, job: StageJob, pro
     return staged
 
 
+def _deleted(deletes: list[Any]) -> dict[str, set[str]]:
+    """The keys a delta's deletes name, by kind (a bad one is said where the delete is read)."""
+    keys: dict[str, set[str]] = defaultdict(set)
+    for entry in deletes:
+        try:
+            what, named = parse_key(entry)
+        except EntryError:
+            continue
+        keys[what].add(named[0])
+    return keys
+
+
 # A card delete strikes off a resident's card: a card a pass holds stays with it (apply.py _DELETES).
 _CARD_HELD = "SELECT 1 FROM credentials WHERE kind = 'card' AND pass_id IS NULL AND value = ?"
+_PASS_CARD = "SELECT 1 FROM credentials WHERE kind = 'card' AND pass_id IS NOT NULL AND value = ?"
 _CARDS_HELD = """SELECT c.value, c.resident_id, r.ref FROM credentials c
     LEFT JOIN residents r ON r.id = c.resident_id
     WHERE c.kind = 'card' AND c.pass_id IS NULL AND c.value IN ({})"""
 
+# A resident's card held: value -> (resident id, ref).
+_Held = dict[str, tuple[int | None, str | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Agreeing:
+    """The residents' cards held in another form than a card delete's number that agree with it
+    on every bit both carry, by what the number says of them."""
+
+    same: _Held  # the same bits written another way: certainly its card
+    fewer: _Held  # fewer bits (054:15694 for 0389430606): any card ending in them
+    more: _Held  # more bits (0372653390 for 054:15694): one of the cards the number may be
+
 
 def _card_deletes(
-    main: sqlite3.Connection, number: str, job: StageJob, forms: Callable[[], set[Form]]
+    main: sqlite3.Connection,
+    number: str,
+    job: StageJob,
+    forms: Callable[[], set[Form]],
+    deleted: dict[str, set[str]],
+    staged: Staged,
 ) -> list[str]:
-    """The store's cards a delta's card delete strikes off: the number as the store holds it
-    (372653390, taken before the digit rule, too); else the card held in another form that is the
-    same card (054:15694 for 0372653390, which the door finds whatever form a reader gives), every
-    such form where one resident holds two, and, at a site of 10-digit numbers, one held without its
-    leading zeros; else the number itself, struck off nothing (counted: _not_held). Until Review
-    63r a card held in another form was counted not held and kept opening. EntryError where the
-    number is cards of two residents (which is lost it cannot say), or is short and is no card held
-    (Excel dropped its zeros: csv_rows.whole_number)."""
+    """The store's cards a delta's card delete strikes off (docs/mqtt.md, Delta). The number as a
+    resident's card is held (372653390, taken before the digit rule, too); a number a pass holds
+    is not held (the card stays with the pass) and nothing else is looked for. Else the residents'
+    cards that are the number written another way carrying the same bits (05686:15694 for
+    0372653390; 372653390 held without the leading zero at a site of 10-digit numbers), named in
+    `staged.held_as`. Else the number itself, struck off nothing (counted: _not_held), the held
+    cards carrying more bits that agree with it named in `staged.not_held_cards` (054:15694 is any
+    of 256 printed numbers: a form replaced, sent again, is no fault). Until Review 63v every held
+    card agreeing on any bits went: one household's two cards for a Wiegand 26 number, the printed
+    number a replaced form's delete was sent again after.
+
+    EntryError where the same card is two residents' (which is lost it cannot say); where held
+    cards carrying fewer bits agree with the number (054:15694 for 0389430606: the door takes the
+    card for it, but it may be another card), unless the delta deletes them by the number held or
+    deletes their resident (who takes their cards along); or where the number is short and is no
+    card held (Excel dropped its zeros: csv_rows.whole_number)."""
     if main.execute(_CARD_HELD, (number,)).fetchone() is not None:
         return [number]
-    held = _same_card_held(main, number, job, forms())
-    if len({resident for resident, _ in held.values()}) > 1:
-        named = ", ".join(f"{value} of {ref or 'no resident'}" for value, (_, ref) in sorted(held.items()))
+    if main.execute(_PASS_CARD, (number,)).fetchone() is not None:
+        return [number]
+    agreeing = _cards_agreeing(main, number, job, forms())
+    same = agreeing.same
+    if len({resident for resident, _ in same.values()}) > 1:
+        named = ", ".join(f"{value} of {ref or 'no resident'}" for value, (_, ref) in sorted(same.items()))
         raise EntryError(
             f"card: {number} is, read another way, more than one resident's card ({named}): which "
             "is lost it cannot say; delete the lost one by the number the gateway holds"
         )
-    if held:
-        return sorted(held)
+    fewer = {
+        value: (resident, ref)
+        for value, (resident, ref) in agreeing.fewer.items()
+        if value not in deleted["card"] and ref not in deleted["resident"]
+    }
+    if fewer:
+        raise EntryError(_fewer_bits_problem(number, same, fewer))
+    if same:
+        staged.held_as.append({"card": number, "struck_off": _named(same)})
+        return sorted(same)
+    if agreeing.more:
+        staged.not_held_cards.append({"card": number, "may_be": _named(agreeing.more)})
+        return [number]
     if job.card_digits is not None:
         try:
             whole_number(number, job.card_digits)
@@ -406,14 +477,38 @@ def _card_deletes(
     return [number]
 
 
-def _same_card_held(
-    main: sqlite3.Connection, number: str, job: StageJob, forms: set[Form]
-) -> dict[str, tuple[int | None, str | None]]:
-    """The residents' cards held in another form than `number` that are its card (value ->
-    (resident id, ref)): those a reader giving `number` finds (card_forms.registered_cards_named),
-    every one agreeing with it where the numbers agreeing can be listed; and `number` without its
-    leading zeros where the site's numbers have `card_digits`. `forms`: those the store's cards are
-    in (a Wiegand 26 number is 256 printed ones, 65,536 hex ones: listed only where held)."""
+def _named(held: _Held) -> list[dict[str, str | None]]:
+    return [{"card": value, "resident": ref} for value, (_, ref) in sorted(held.items())]
+
+
+def _fewer_bits_problem(number: str, same: _Held, fewer: _Held) -> str:
+    """Why a card delete is refused where held cards carrying fewer bits agree with it, and what
+    to send: the gateway never guesses that a Wiegand 26 number is the card meant."""
+
+    def listed(held: _Held) -> str:
+        held_by = ((value, f"resident {ref}" if ref else "no resident") for value, (_, ref) in held.items())
+        return ", ".join(f"{value} ({holder})" for value, holder in sorted(held_by))
+
+    numbers = " and ".join(sorted(fewer))
+    if not same:
+        return (
+            f"card: {number} is not held; the gateway holds {listed(fewer)}, which the door takes for "
+            f"it: to strike it off, delete {numbers}; if that is another card, leave this delete out"
+        )
+    return (
+        f"card: {number} is held as {listed(same)}, and the gateway holds {listed(fewer)} too, which "
+        f"the door takes for it once {' and '.join(sorted(same))} is struck off: to strike the card "
+        f"off, delete {numbers} too in this delta; if that is another card, delete "
+        f"{' and '.join(sorted(same))} (the number held) in place of {number}"
+    )
+
+
+def _cards_agreeing(main: sqlite3.Connection, number: str, job: StageJob, forms: set[Form]) -> _Agreeing:
+    """The residents' cards held in another form than `number` that agree with it: those a reader
+    giving `number` finds (card_forms.registered_cards_named), every one agreeing with it where the
+    numbers agreeing can be listed; and `number` without its leading zeros where the site's numbers
+    have `card_digits` (the same number). `forms`: those the store's cards are in (a Wiegand 26
+    number is 256 printed ones, 65,536 hex ones: listed only where held)."""
     read = card_id(number, job.ten_digits)
     names: list[str] = []
     if read is not None:
@@ -424,14 +519,21 @@ def _same_card_held(
         zeros = len(number) - len(number.lstrip("0"))
         short = {number[k:] for k in range(1, min(zeros, len(number) - 1) + 1)}
     names = [n for n in dict.fromkeys([*names, *short]) if n != number]
-    held: dict[str, tuple[int | None, str | None]] = {}
+    agreeing = _Agreeing({}, {}, {})
     for i in range(0, len(names), 500):
         chunk = names[i : i + 500]
         for value, resident, ref in main.execute(_CARDS_HELD.format(",".join("?" * len(chunk))), chunk):
             card = card_id(value, job.ten_digits)
-            if value in short or (read is not None and card is not None and agreed_bits(read, card)):
-                held[value] = (resident, ref)
-    return held
+            if value in short:
+                agreeing.same[value] = (resident, ref)
+            elif read is not None and card is not None and agreed_bits(read, card):
+                if card.bits == read.bits:
+                    agreeing.same[value] = (resident, ref)
+                elif card.bits < read.bits:
+                    agreeing.fewer[value] = (resident, ref)
+                else:
+                    agreeing.more[value] = (resident, ref)
+    return agreeing
 
 
 def _plate_both_ways(row: PassRow) -> PassRow:
@@ -688,8 +790,8 @@ def _write(conn: sqlite3.Connection, job: StageJob, staged: Staged, problems: li
             _insert(conn, staged, Secrets.load_or_create(job.data_dir))
         conn.execute(
             "INSERT OR REPLACE INTO meta "
-            "(id, version, kind, base, status, step_rows, counts, problems, code)"
-            " VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "(id, version, kind, base, status, step_rows, counts, problems, code, told)"
+            " VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 job.version,
                 job.kind,
@@ -699,6 +801,7 @@ def _write(conn: sqlite3.Connection, job: StageJob, staged: Staged, problems: li
                 json.dumps(staged.counts()),
                 json.dumps(problems, ensure_ascii=False),
                 code if problems else None,
+                json.dumps(staged.told(), ensure_ascii=False),
             ),
         )
 
