@@ -75,7 +75,7 @@ class Gateway(Deciding, GatewayInputs):
         self.data_dir = cfg.site.data_dir
         self.db_path = self.data_dir / DB_NAME
         start_room = _room_to_start(cfg)
-        self.db = open_database(self.db_path, sync=cfg.storage.sync)
+        self.db = open_database(self.db_path, sync=cfg.storage.sync, service=True)
         self.conn: sqlite3.Connection = self.db.conn
         use_incremental_vacuum(self.conn, self.db_path)  # once, on a database an older version made
         date_in_site_zone(self.conn, self.site.tz)  # what a migration queued in UTC, before it goes up

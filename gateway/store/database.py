@@ -21,6 +21,7 @@ from typing import Literal
 from gateway.config.service_user import SERVICE_DATA_DIR, SERVICE_USER, this_command_as
 from gateway.errors import GatewayError, StorageError
 from gateway.runtime import systemd
+from gateway.store.held_open import held_by, process_named
 from gateway.store.private_sqlite import zero_deleted
 from gateway.store.schema import DATED_IN_UTC, DATED_IN_UTC_47, MIGRATIONS, SCHEMA_VERSION, TIMES_IN_UTC_47
 
@@ -60,8 +61,13 @@ class Database:
     conn: sqlite3.Connection
 
 
-def open_database(path: Path, *, sync: Literal["full", "normal"] = "full", migrate: bool = True) -> Database:
-    """The database at `path`, created and migrated to this version's schema if needed."""
+def open_database(
+    path: Path, *, sync: Literal["full", "normal"] = "full", migrate: bool = True, service: bool = False
+) -> Database:
+    """The database at `path`, created and migrated to this version's schema if needed. `service`:
+    the gateway's own start (`gateway run`, the demo's site), which migrates a database other
+    processes have open too, waiting for their writes; a command upgrades one only where no other
+    process has it open (_refuse_upgrade_in_use)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -120,8 +126,33 @@ def open_database(path: Path, *, sync: Literal["full", "normal"] = "full", migra
             f"the database: {path.name}.v{SCHEMA_VERSION}.bak next to it (README, Upgrading)",
         )
     if migrate and version < SCHEMA_VERSION:
+        if not service and version > 0:  # an upgrade (a new database is made, not upgraded)
+            conn.close()  # first: held_by closes a file of its own, dropping this process's locks
+            _refuse_upgrade_in_use(path, version)
+            return open_database(path, sync=sync, service=True)  # nobody else has it open
         _migrate(conn, version, path)
     return Database(conn)
+
+
+def _refuse_upgrade_in_use(path: Path, version: int) -> None:
+    """A command's upgrade of a database another process has open, refused: between the new
+    version's install and the service's restart (README, Upgrading) the old gateway runs on it, and
+    a `gateway user add` or import run then held every lane's decision behind its write lock for the
+    copy and the migration (minutes on a large database: storage_failed, barriers shut), then left
+    the old code on a schema it does not know. The lock SQLite holds while a connection is open
+    tells the running service of every version, older ones too."""
+    holder = held_by(path)
+    if holder is None:
+        return
+    raise GatewayError(
+        f"the database {path} is at schema version {version} and this gateway needs {SCHEMA_VERSION}, "
+        f"but {process_named(holder)} has it open: the running gateway service, of the version this "
+        "one replaces, or another command; a command does not upgrade a database in use, and nothing "
+        "was changed",
+        fix="restart the service, which upgrades the database as it starts: sudo systemctl restart "
+        "estate-gateway (README, Upgrading); then run this command again. With the service stopped, "
+        "wait until the other command is over: this one then upgrades the database itself",
+    )
 
 
 def not_writable(path: Path) -> list[Path]:
