@@ -403,6 +403,12 @@ def parse_slot(row: dict[str, str], tz: ZoneInfo) -> SlotRow:
 
 # The date columns of a CSV file (_when), the site's time (README): a cell gives no offset.
 _DATES = ("valid_from", "valid_to", "monthly_until")
+# A number as Excel and WPS show it in scientific form, and save it as "CSV": in a General column too
+# narrow for 13800138000 (1.38001E+10), and at 12 digits or more in any width (8613800138000 as
+# 8.6138E+12, a resident number 202401010001 as 2.02401E+11), the digits past those shown lost.
+_SCIENTIFIC = re.compile(r"\d(?:\.\d+)?E[+-]\d{2,}", re.ASCII)
+# The columns of numbers a register may hold so, each with whether its value is repeated in a message.
+_WHOLE_NUMBERS = {"phone": False, "ref": True, "resident_ref": True}
 
 
 def _cells(parse: Callable[[dict[str, str], ZoneInfo], Any]) -> Callable[[dict[str, str], ZoneInfo], Any]:
@@ -412,11 +418,28 @@ def _cells(parse: Callable[[dict[str, str], ZoneInfo], Any]) -> Callable[[dict[s
 
     def parse_cells(row: dict[str, str], tz: ZoneInfo) -> Any:
         cells = {column: from_cell(text) for column, text in row.items()}
+        for column, repeated in _WHOLE_NUMBERS.items():
+            _not_scientific(cells, column, repeated)
         for column in _DATES:
             _site_time(cells, column)
         return parse(cells, tz)
 
     return parse_cells
+
+
+def _not_scientific(row: dict[str, str], column: str, repeated: bool) -> None:
+    """RowError for a phone or resident ref Excel saved in its scientific form (_SCIENTIFIC): taken,
+    the phone was masked and hashed from other digits (the booth's search never found the resident)
+    and the ref was one no other file gives, as a card in that form is no card (card_value)."""
+    text = (row.get(column) or "").strip()
+    if text and _SCIENTIFIC.fullmatch(text):
+        what = f"{quoted(text)} is" if repeated else "is"  # a phone is never repeated in a message
+        raise RowError(
+            column,
+            f"{what} a number in Excel's scientific form (such as 1.23457E+11), its last digits lost "
+            f"when it was saved: format the {column} column as text in Excel, give the numbers in full "
+            "(from the original workbook or system: this file no longer has them) and save again",
+        )
 
 
 def _site_time(row: dict[str, str], column: str) -> None:
