@@ -25,7 +25,7 @@ from gateway.api.deps import MAX_ID, PLATE_TYPED_MAX, Db, Id, guard_app, local, 
 from gateway.api.errors import ApiError
 from gateway.api.lanes import lane_list, lanes_status, silence_limit_s
 from gateway.api.materials import materials_view
-from gateway.api.passes import pass_out, pass_window, visitor_rules_for
+from gateway.api.passes import pass_out, pass_window, seen_leaving, visitor_rules_for
 from gateway.api.registry import resident_out
 from gateway.api.session import LoginLocked, client_address, log_in, set_session_cookie
 from gateway.api.views import recent, row_id
@@ -418,7 +418,8 @@ def visitors_page(request: Request, db: Db) -> Response:
     now = gw.now()
     # The default window's; the page's script asks again for the window the guard types.
     rules = visitor_rules_for(gw, pass_window(gw, None, None, now), now)
-    passes = [pass_out(gw, r) for r in pass_store.list_passes(db, "visitor", now, True, None)]
+    rows = pass_store.list_passes(db, "visitor", now, True, None, seen_leaving(gw))
+    passes = [pass_out(gw, r) for r in rows]
     return render(request, db, who, "visitors.html", "visitors", rules=rules, passes=passes)
 
 
@@ -426,7 +427,8 @@ def visitors_page(request: Request, db: Db) -> Response:
 def contractors_page(request: Request, db: Db) -> Response:
     who = page_user(request, db)
     gw = guard_app(request).gw
-    passes = [pass_out(gw, r) for r in pass_store.list_passes(db, "contractor", gw.now(), True, None)]
+    rows = pass_store.list_passes(db, "contractor", gw.now(), True, None, seen_leaving(gw))
+    passes = [pass_out(gw, r) for r in rows]
     return render(request, db, who, "contractors.html", "contractors", passes=passes)
 
 

@@ -179,6 +179,15 @@ class PassOut(BaseModel):
         "(an expired pass whose car is blocked is expired, with this true)."
     )
     qr: str | None = Field(None, description="The QR token; only on the pass itself.")
+    inside: int | None = Field(
+        description="How many people on the pass are recorded inside on foot now (a party walks in one "
+        "by one on its QR); null where the site has no exit on foot, so nobody is seen leaving. A car "
+        "inside on the pass is a stay (the occupancy page), not counted here."
+    )
+    overstaying: bool = Field(
+        description="Its window has ended (state expired, or blocked since) while someone on it is still "
+        "inside, the pass not checked out: listed first, for the guard to find them."
+    )
 
 
 class Rules(BaseModel):
@@ -215,8 +224,15 @@ class Returning(BaseModel):
     visits_masked_phone: str = ""
 
 
+def seen_leaving(gw: Gateway) -> bool:
+    """Whether the site has an exit on foot: elsewhere nobody is seen leaving, and everyone who walked
+    in stays recorded inside (store/passes.py list_passes)."""
+    return any(lane.type == "pedestrian" and lane.direction == "exit" for lane in gw.site.lanes.values())
+
+
 def pass_out(gw: Gateway, row: dict[str, Any], with_qr: bool = False) -> PassOut:
     now = gw.now()
+    known = seen_leaving(gw)
     return PassOut(
         id=row["id"],
         kind=row["kind"],
@@ -251,6 +267,8 @@ def pass_out(gw: Gateway, row: dict[str, Any], with_qr: bool = False) -> PassOut
         state=store.state_of(row, now, gw.site.policy.closed_period(now)),  # type: ignore[arg-type]
         vehicle_blocked=bool(row["vehicle_blocked"]),
         qr=row["qr"] if with_qr else None,
+        inside=row["inside"] if known else None,
+        overstaying=known and store.overstaying(row, now),
     )
 
 
@@ -477,9 +495,32 @@ def _start_create(
     # a stale boot clock (gateway/store/redate.py), while a time the guard typed stays as typed.
     now = gw.now()
     new = _new_pass(gw, kind, body, now, hours, company)
+    if kind == "visitor":  # a crew may renovate a flat before its owner moves in (the register's)
+        _check_host(gw, new)
     # Made and read back in one turn on the worker: a reply of "busy, not saved" between two turns
     # would be false (the pass made), and the guard's retry would make a second one.
     return gw.on_worker(lambda c: store.get_pass(c, store.create_pass(c, gw.secrets, new, now, who.name)))
+
+
+def _check_host(gw: Gateway, new: store.NewPass) -> None:
+    """A pass for a place where no resident lives (30栋 for 3栋) is refused as materials leaving and a
+    stay's validation refuse it (no_such_unit): it would open the doors all day to someone visiting
+    nobody. Read on a connection of its own, not the worker (a busy box answers a read queued there
+    503). A site whose residents were never imported registers as before (store.host_unknown); a
+    pass the centre sends down is the centre's to check."""
+    with closing(read_only(gw)) as db:
+        unknown = store.host_unknown(db, new.host_building, new.host_unit)
+    if not unknown:
+        return
+    place = " ".join(p for p in (new.host_building, new.host_unit) if p)
+    fix = "check the building and unit with the visitor"
+    data = {"unit": place}
+    # Not where closed management asks for the host: the pass for the office is then not made either.
+    if not {"host_building", "host_unit"} & required_fields(gw, new.valid_from, new.valid_to):
+        fix += "; for a visit to the management office leave both empty"
+        data["state"] = "may_be_empty"  # the page's words say so too (err.no_such_unit.may_be_empty)
+    fields = ["host_building", "host_unit"]
+    raise ApiError(422, "no_such_unit", f"no resident lives in {place}", fix, fields=fields, data=data)
 
 
 @router.get(
@@ -510,7 +551,11 @@ def register_visitor(body: VisitorIn, who: User, app: App, idempotency_key: Idem
     return _register(app, who, idempotency_key, "visitor", body)
 
 
-@router.get("/api/visitors", summary="Visitor passes, newest first", response_model=list[PassOut])
+@router.get(
+    "/api/visitors",
+    summary="Visitor passes: those overstaying first (current only), then newest first",
+    response_model=list[PassOut],
+)
 def list_visitors(
     who: User,
     app: App,
@@ -518,7 +563,9 @@ def list_visitors(
     current: bool = True,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[PassOut]:
-    return [pass_out(app.gw, r) for r in store.list_passes(db, "visitor", app.gw.now(), current, limit)]
+    gw = app.gw
+    rows = store.list_passes(db, "visitor", gw.now(), current, limit, seen_leaving(gw))
+    return [pass_out(gw, r) for r in rows]
 
 
 @router.post(
@@ -559,7 +606,11 @@ def register_contractor(
     return _register(app, who, idempotency_key, "contractor", body, tuple(body.hours), body.company)
 
 
-@router.get("/api/contractors", summary="Contractor passes, newest first", response_model=list[PassOut])
+@router.get(
+    "/api/contractors",
+    summary="Contractor passes: those overstaying first (current only), then newest first",
+    response_model=list[PassOut],
+)
 def list_contractors(
     who: User,
     app: App,
@@ -567,7 +618,9 @@ def list_contractors(
     current: bool = True,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[PassOut]:
-    return [pass_out(app.gw, r) for r in store.list_passes(db, "contractor", app.gw.now(), current, limit)]
+    gw = app.gw
+    rows = store.list_passes(db, "contractor", gw.now(), current, limit, seen_leaving(gw))
+    return [pass_out(gw, r) for r in rows]
 
 
 @router.get("/api/passes/{pass_id}", summary="One pass, with its QR token", response_model=PassOut)

@@ -27,6 +27,7 @@ from gateway.store.lookup import PASS_BLOCKED, PASS_VEHICLE_BLOCKED, holder_subj
 from gateway.store.outbox import enqueue
 from gateway.store.pass_in_use import current_pass, ends_after, in_use, stored_validity
 from gateway.store.record import gone_out
+from gateway.store.units import parse_flat, registered_as, resident_lives_in, room_key, unit_key
 from gateway.timefmt import local_iso, to_db
 from gateway.typed import typed
 
@@ -87,7 +88,15 @@ _COLUMNS = f"""p.id, p.kind, p.name, p.phone_masked, p.id_masked, p.id_kind, p.h
     p.company, p.destination, p.reason, p.passengers, p.plate, p.valid_from, p.valid_to, p.hours,
     p.registered_fields, p.created_at, p.created_by, p.checked_out_at, p.vehicle_class, p.ref,
     {PASS_BLOCKED} AS blocked, {PASS_VEHICLE_BLOCKED} AS vehicle_blocked,
-    (SELECT value FROM credentials c WHERE c.pass_id = p.id AND c.kind = 'qr') AS qr"""
+    (SELECT value FROM credentials c WHERE c.pass_id = p.id AND c.kind = 'qr') AS qr,
+    coalesce((SELECT s.people FROM presence s WHERE s.subject = p.kind || ':' || p.id AND s.inside = 1), 0)
+        AS inside"""
+# The passes not checked out whose holder (or one of its party) is recorded inside on foot, through
+# the few people inside (presence_inside); list_passes keeps those whose window has ended.
+_INSIDE = f"""SELECT {_COLUMNS} FROM presence s INDEXED BY presence_inside
+    JOIN passes p ON p.id = CAST(substr(s.subject, instr(s.subject, ':') + 1) AS INTEGER)
+    WHERE s.inside = 1 AND s.subject = p.kind || ':' || p.id AND p.kind = ? AND p.checked_out_at IS NULL
+    ORDER BY p.id DESC"""
 
 
 def create_pass(conn: sqlite3.Connection, keys: Secrets, p: NewPass, at: datetime, actor: str) -> int:
@@ -290,11 +299,20 @@ def pass_by_token(conn: sqlite3.Connection, token: str) -> dict[str, Any]:
 
 
 def list_passes(
-    conn: sqlite3.Connection, kind: PassKind, now: datetime, current: bool, limit: int | None
+    conn: sqlite3.Connection,
+    kind: PassKind,
+    now: datetime,
+    current: bool,
+    limit: int | None,
+    seen_leaving: bool = True,
 ) -> list[dict[str, Any]]:
     """Newest first; `current`: passes not checked out whose window has not ended (the night of its
-    last day still running counts, as at the door: Validity); `limit` None: every one (the guard
-    pages list every current pass: each may need checking out)."""
+    last day still running counts, as at the door: Validity), after those whose window has ended
+    while someone on them is still inside on foot (overstaying: the guard goes and finds them), each
+    row's `inside` the people on it inside now. `seen_leaving`: the site has an exit on foot, where
+    people are seen leaving; without one everyone who walked in stays recorded inside, and no pass
+    is listed for it. `limit` None: every one (the guard pages list every current pass: each may
+    need checking out)."""
     if not current:
         cur = conn.execute(
             f"SELECT {_COLUMNS} FROM passes p WHERE p.kind = ? ORDER BY p.id DESC LIMIT ?",
@@ -309,7 +327,49 @@ def list_passes(
         (kind, ends_after(now)),
     )
     rows = in_use(_dicts(cur), now, _validity)
+    if seen_leaving:
+        rows = [r for r in _dicts(conn.execute(_INSIDE, (kind,))) if overstaying(r, now)] + rows
     return _with_people(conn, rows[:limit])
+
+
+def overstaying(row: dict[str, Any], now: datetime) -> bool:
+    """Whether a pass's window has ended (its last night included) while someone on it is still
+    recorded inside on foot, the pass not checked out."""
+    return bool(row["inside"]) and not row["checked_out_at"] and _validity(row).expired(now)
+
+
+def host_unknown(conn: sqlite3.Connection, building: str, unit: str) -> bool:
+    """Whether a pass's host names a place where no resident lives, on a register that holds
+    residents (one never imported tells a unit from a typo no better than a guard): the building and
+    unit as the register or the pages write them (units.py), with the room typed after the unit
+    (2单元301) or the flat typed whole in one field. The field is 单元/房号: a room typed in it (1201)
+    must be a resident's room in that building, where the register records rooms there (without them
+    a room cannot be told from a unit, and is taken); a unit typed as one (9单元) must be a
+    resident's. A building alone must be one where someone lives; a unit with no building names no
+    place. A pass for no host (the management office) names none."""
+    if not (building or unit) or conn.execute("SELECT 1 FROM residents LIMIT 1").fetchone() is None:
+        return False
+    if building and unit and resident_lives_in(conn, building, unit):
+        return False
+    flat = parse_flat(f"{building}{unit}")
+    if flat is not None and registered_as(conn, *flat.unit):
+        return False
+    if not building:
+        return True
+    wanted = unit_key(building, "")[0]
+    rooms = [
+        r
+        for b, r in conn.execute("SELECT DISTINCT building, room FROM residents")
+        if unit_key(b, "")[0] == wanted
+    ]
+    if not rooms:  # nobody lives in the building: 30栋 for 3栋
+        return True
+    if not unit:
+        return False
+    if unit.strip().endswith("单元"):  # typed as a unit, one nobody lives in (resident_lives_in)
+        return True
+    known = {room_key(r) for r in rooms if r}
+    return bool(known) and room_key(unit) not in known
 
 
 def find_returning(

@@ -344,6 +344,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     # Beside a pass's state other than vehicle_blocked (expired, not yet valid...): its plate is
     # blocked, so its car stays out at the car lanes whichever pass it comes on (PassOut.vehicle_blocked).
     "pass.car_blocked": ("车辆已禁用：车行出入口不放行此车", "Vehicle blocked: refused at the car lanes"),
+    # A pass's people recorded inside on foot now (PassOut.inside), and one whose window ended while
+    # they are: listed first, for the guard to go and find them (PassOut.overstaying).
+    "pass.inside": ("在内 {n}人", "{n} inside"),
+    "pass.overstaying": ("已过期仍未离开", "Pass ended, still inside"),
     "contractor.issue": ("办理施工通行证", "Issue a contractor pass"),
     "contractor.list": ("施工通行证", "Contractor passes"),
     "contractor.admin_only": ("施工通行证由管理员办理", "Contractor passes are issued by an admin"),
@@ -902,6 +906,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "err.no_such_unit": (
         "{unit} 没有登记业主，请核对楼栋单元",
         "No resident lives in {unit}: check the building and unit",
+    ),
+    # A visitor's pass for a unit nobody lives in, where the pass may be for no unit (the office).
+    "err.no_such_unit.may_be_empty": (
+        "{unit} 没有登记业主，请与访客核对楼栋单元；来访物业管理处的，楼栋单元请留空",
+        "No resident lives in {unit}: check the building and unit with the visitor; for a visit to "
+        "the management office leave them empty",
     ),
     "err.no_one_in_pass_unit": (
         "通行证上的 {unit} 没有登记业主，请填写业主的楼栋单元",

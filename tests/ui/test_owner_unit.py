@@ -23,12 +23,12 @@ def owners_site(tmp_path) -> Iterator[tuple[Site, str]]:  # type: ignore[no-unty
 
 
 def _resident_with_card(
-    url: str, site: Site, ref: str, name: str, building: str, unit: str, card: str
+    url: str, site: Site, ref: str, name: str, building: str, unit: str, card: str, room: str = "101"
 ) -> None:
     admin = bearer(site.admin_token)
     r = httpx2.post(
         f"{url}/api/residents",
-        json={"ref": ref, "name": name, "building": building, "unit": unit, "room": "101"},
+        json={"ref": ref, "name": name, "building": building, "unit": unit, "room": room},
         headers=admin,
     )
     assert r.status_code == 200, r.text
@@ -96,6 +96,8 @@ def test_visitor_host_room_typed_in_unit_field_is_not_renamed_a_unit(
     typed, a space between them" (as the pass page and pass list do: "3 1201"). address() in
     app.js named every bare number a 单元 whoever held it."""
     site, url = owners_site
+    # Room 1201 of building 3 is a resident's: a visit is for a place someone lives in.
+    _resident_with_card(url, site, "R35", "王六", "3", "2", "00AA000005", room="1201")
     r = httpx2.post(
         f"{url}/api/visitors",
         json={"name": "王五", "host_building": "3", "host_unit": "1201", "destination": "送快递"},

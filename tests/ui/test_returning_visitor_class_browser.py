@@ -31,8 +31,8 @@ def test_a_returning_motorcyclist_is_filled_in_as_a_motorcycle(
     earlier = {
         "name": "孙八",
         "phone": "13900002222",
-        "host_building": "7栋",
-        "host_unit": "1单元",
+        "host_building": "3栋",  # where the site's resident lives
+        "host_unit": "2单元",
         "plate": "苏E66666",
         "vehicle_class": "motorcycle",
     }

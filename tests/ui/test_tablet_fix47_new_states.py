@@ -71,7 +71,8 @@ def test_a_booked_visitor_whose_car_is_blocked_fits_the_visitors_page(
     site, url = browser_site
     tomorrow = site.gw.now() + timedelta(days=1)
     visit = {
-        "name": "欧阳娜娜", "host_building": "12栋", "host_unit": "3单元1201", "plate": car,
+        # A flat where the site's resident lives (3栋 2单元): a visit is for a unit someone lives in.
+        "name": "欧阳娜娜", "host_building": "3栋", "host_unit": "2单元1201", "plate": car,
         "valid_from": tomorrow.isoformat(), "valid_to": (tomorrow + timedelta(hours=1)).isoformat(),
     }
     made = httpx2.post(f"{url}/api/visitors", json=visit, headers=bearer(site.guard_token))
