@@ -311,7 +311,9 @@ def _aside(out_dir: Path) -> Iterator[Path]:
     (with out_dir, if it was made for an export that left nothing in it)."""
     try:
         made = not out_dir.exists()  # raises inside a folder this user may not enter (a home of mode 700)
-        out_dir.mkdir(parents=True, exist_ok=True)
+        # Made, it is the command's user's alone (the login shell's umask gave 755: anyone on the box
+        # read the register's copy); one the user gave keeps the mode they chose for it.
+        out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         for left in out_dir.glob(f"{_ASIDE}*"):  # by an export killed outright (SIGKILL, power cut)
             shutil.rmtree(left, ignore_errors=True)
         aside = Path(tempfile.mkdtemp(prefix=_ASIDE, dir=out_dir))
@@ -363,6 +365,8 @@ def _move_in_audited(
     with their cards)."""
     moved: list[Path] = []
     try:
+        for name in (f"{kind}.csv" for kind in counts):  # names and card numbers: not the world's
+            (aside / name).chmod(0o600)
         with transaction(conn):
             audit(conn, datetime.now(UTC), actor, "registry.export", str(out_dir), json.dumps(counts))
             for name in (f"{kind}.csv" for kind in counts):
