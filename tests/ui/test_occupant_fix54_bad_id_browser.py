@@ -71,7 +71,7 @@ def test_a_bad_id_of_the_third_person_in_the_car_names_him_and_the_id(
     # The visitor's own phone mistyped: named, marked and said what it should be.
     page.fill("#f-phone", "138001")
     page.click("#visitor-submit")
-    page.locator("#toast", has_text="手机号格式不对").wait_for()
+    page.locator("#toast", has_text="电话号码应为7至20位数字").wait_for()
     assert "以下项目填写有误： 手机号" in page.inner_text("#toast")
     assert _marked(page) == ["f-phone"]
     assert page.url.endswith("/visitors")  # nothing registered
@@ -95,6 +95,6 @@ def test_in_english_the_bad_id_names_the_passenger_and_says_what_it_should_be(
     said = toast.inner_text()
     assert "Passenger 2 Phone" in said and "Passenger 3 ID number" in said, said
     assert "An ID card number has 18 characters (the last may be X)" in said, said
-    assert "Not a valid phone number" in said, said
+    assert "A phone number has 7 to 20 digits" in said, said
     assert sorted(_marked(page)) == ["Passenger 2 phone", "Passenger 3 id_number"]
     assert script_errors(page) == []
