@@ -28,6 +28,7 @@ from gateway.store.parking import (
     owed,
     stay_by_id,
 )
+from gateway.store.report_rebuilds import rebuild_reports_holding
 from gateway.store.units import resident_lives_in, same_unit
 from gateway.timefmt import elapsed, to_db
 
@@ -166,6 +167,8 @@ class StayDesk(DeskBase):
         left = conn.execute(_LEFT_BY_CORRECTED_EXIT, {"stay": stay_id, "at": to_db(at)}).fetchone()
         ended = at if left is None else datetime.fromisoformat(left[0]).astimezone(at.tzinfo)
         conn.execute(_CLOSED_BY_ADMIN, (to_db(ended), stay_id))
+        if left is not None:  # ended on a day maybe reported already: its report is built again
+            rebuild_reports_holding(conn, [ended], at)
         said = "" if left is None else f" (left at {ended:%Y-%m-%d %H:%M}, an exit corrected to its plate)"
         audit(conn, at, actor, "stay.close", f"stay:{stay_id}", f"{plate or ''}: {reason}{said}")
         # Handed on as at an exit, also from a car recorded inside that made the slot's first car its

@@ -15,7 +15,11 @@ stay back: closed again as the missed exit, its charge as it stood, what was pai
 it since going with the car onto the entry's stay; or, where that car has paid and left since
 (the stay given back ended), the entry's own stay ends where that stay did, and nobody is left
 inside on it (its car paid its whole stay there: the charge stays undone), what it paid ahead at
-the booth kept against a settled charge of it, as an admin's close keeps it. A car held at
+the booth kept against a settled charge of it, as an admin's close keeps it. A stay a correction
+closed where the car it named had left opens again when the entry is corrected once more (it was
+another car's, still parked), that close's charges put back, and moves as an open stay does. A
+stay whose end a correction moves, on a day whose report is built already, has that report built
+again (gateway/store/report_rebuilds.py). A car held at
 an exit is decided again as it waits: the correction of one of its decisions there is its hold's,
 written for each. Each correction is audited and goes upstream as a `plate_correction` record, one
 per record.
@@ -41,6 +45,7 @@ from gateway.store.holds import hold_decisions
 from gateway.store.lookup import plate_holder, stay_open
 from gateway.store.outbox import enqueue
 from gateway.store.parking import keep_paid_ahead, off_slots_not_theirs, stay_by_id, void_charge
+from gateway.store.report_rebuilds import rebuild_reports_holding
 from gateway.store.tickets import record_ticket
 from gateway.timefmt import from_db, to_db
 
@@ -232,6 +237,13 @@ def correct_plate(
         hold = hold_decisions(conn, event_id) if reason == "payment_due" else []
         holder = plate_holder(conn, plate)
         reentry = "already_inside" in flags
+        # Corrected again after a correction closed the entry's stay where the car it named then had
+        # left (_left_unrecorded, _take_back): that exit was that car's, not this one's. Left closed,
+        # the entry's car, still parked, was refused at the exit with no entry record, and the stay
+        # stood closed under the other plate. Open again (in a savepoint), it moves as an open stay
+        # does, and may close at the new plate's own exit; where it cannot move (the plate a
+        # registered car's, or inside already), the close stands, rolled back to as it was.
+        reopened = _reopen_closed(conn, event_id, at)
         # Back to the plate the lane decided on, after a correction moved the entry's stay off it:
         # the entry was that car's after all, and the stay it closed a missed exit. Left open, the
         # stay given back kept the entry's stay from moving back, and its car was inside twice.
@@ -245,6 +257,13 @@ def correct_plate(
         on_ticket = NO_PLATE in flags.split(",")
         given_ticket = not on_ticket and record_ticket(conn, event_id) is not None
         stay_moved = _move_stay(conn, event_id, plate, holder, on_ticket=on_ticket, given_ticket=given_ticket)
+        if reopened is not None:
+            if stay_moved or (taken_back is not None and taken_back.entry_closed is not None):
+                conn.execute("RELEASE reopen")
+            else:
+                conn.execute("ROLLBACK TO reopen")
+                conn.execute("RELEASE reopen")
+                reopened = taken_back = None
         # Moved off the car of a shared slot it was handed (一位多车), the stay is no car of that slot.
         slot_left = _off_a_slot_not_its(conn, event_id, at) if stay_moved else None
         # Moved onto a car seen leaving since with no entry on record: it left there.
@@ -255,6 +274,10 @@ def correct_plate(
             _give_back(conn, event_id, value, logged_at, at)
             if stay_moved and reentry and plate != value
             else None
+        )
+        # The days the stays' ends moved on: their reports, built already, are built again and sent.
+        rebuild_reports_holding(
+            conn, _ends_moved(conn, logged_at, reopened, taken_back, left, given_back), at
         )
         conn.execute(_INSERT, (event_id, plate, previous, to_db(at), actor))
         _tell_upstream(
@@ -272,6 +295,7 @@ def correct_plate(
         )
         was = f", was {previous}" if previous != read else ""
         detail = f"{lane}: read {read}{was}, is {plate}" + (", stay moved" if stay_moved else "")
+        detail += reopened.said() if reopened else ""
         detail += given_back.said() if given_back else ""
         detail += taken_back.said() if taken_back else ""
         detail += left.said() if left else ""
@@ -641,12 +665,26 @@ def _take_back(
     if charge is None:
         conn.execute(_PAID_WHILE_GIVEN_BACK, {"entry_stay": entry[0], "given_back": stay_id})
         return TakenBack(stay_id, plate)
-    charge_id, kind, charge_plate, amount, settled_at = charge
+    charge_id = charge[0]
     conn.execute(_KEEP_VOID, (to_db(at), charge_id))
     conn.execute(_RESTORE, (charge_id,))
     conn.execute(_TAKE_BACK_PAYMENTS, (logged_at, charge_id))
     # Once the payments the charge took in are linked to it again: the rest were paid since.
     conn.execute(_PAID_WHILE_GIVEN_BACK, {"entry_stay": entry[0], "given_back": stay_id})
+    _tell_restored(conn, charge, stay_id, event_id, at)
+    return TakenBack(stay_id, plate, restored=charge_id)
+
+
+def _tell_restored(
+    conn: sqlite3.Connection,
+    charge: tuple[int, str, str | None, int, str | None],
+    stay_id: int | None,
+    event_id: str,
+    at: datetime,
+) -> None:
+    """The `charge` record `restored` of the charge (id, kind, plate, amount, settled_at) a
+    correction of the entry `event_id` made stand again, its payments linked to it again."""
+    charge_id, kind, charge_plate, amount, settled_at = charge
     paid = conn.execute(_PAID, (charge_id,)).fetchone()[0]
     settled = settled_at is not None
     # As the entry sent it, after the void: a centre keeping each charge's newest record owes it again.
@@ -665,4 +703,104 @@ def _take_back(
         },
         at,
     )
-    return TakenBack(stay_id, plate, restored=charge_id)
+
+
+# The entry's stay an earlier correction of it closed (closed_by 'correction': _left_unrecorded at
+# its car's exit with no entry record, or _take_back where the stay given back ended), with the lane
+# of the decision it ended at.
+_CLOSED_BY_CORRECTION = """
+SELECT s.id, s.plate, s.class, s.slot_id, s.exited_at, s.exit_event,
+       (SELECT a.lane FROM access_log a WHERE a.event_id = s.exit_event)
+FROM stays s WHERE s.entry_event = ? AND s.closed_by = 'correction' AND s.exited_at IS NOT NULL
+"""
+# The settled charge that close kept what the stay paid against (_keep_paid_ahead): an open stay
+# has no charge of its own, so the stay's one standing `exit` charge is that close's.
+_KEPT_BY_CLOSE = (
+    "SELECT id, kind, plate FROM charges WHERE stay_id = ? AND kind = 'exit' AND voided_at IS NULL"
+)
+# The no_entry charge of the exit it closed at, voided by that correction (its money in the kept one).
+_VOIDED_BY_CLOSE = """
+SELECT c.id, c.kind, c.plate, c.amount_fen, c.settled_at, c.at FROM charges c
+WHERE c.event_id = :exit AND c.kind = 'no_entry' AND c.stay_id IS NULL AND c.voided_at IS NOT NULL
+  AND c.voided_at IN (SELECT p.at FROM plate_corrections p WHERE p.event_id = :entry)
+"""
+# Its payments, made at that exit, moved onto the stay as the charge was voided (_PAID_AT_EXIT_TO)
+# and kept against the close's charge: linked to the no_entry charge again, with no stay, as paid.
+_BACK_TO_NO_ENTRY = """
+UPDATE payments SET charge_id = :charge, voided_charge_id = NULL, stay_id = NULL, linked_at = :linked
+WHERE stay_id = :stay AND voided_charge_id = :charge
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Reopened:
+    """The entry's stay an earlier correction of it closed where the car it named then had left,
+    open again: that exit was that car's. `voided` the charge that close kept what the stay paid
+    against, undone; `restored` that exit's no_entry charge the close had undone, standing again."""
+
+    stay_id: int
+    plate: str
+    exited_at: str  # where the close had ended it, as stored
+    voided: int | None = None
+    restored: int | None = None
+
+    def said(self) -> str:
+        """For the audit trail, after the correction's own words."""
+        said = f", stay {self.stay_id} closed at {self.plate}'s exit by the correction before open again"
+        if self.voided is not None:
+            said += f", its charge {self.voided} undone"
+        if self.restored is not None:
+            said += f", that exit's charge {self.restored} restored"
+        return said
+
+
+def _reopen_closed(conn: sqlite3.Connection, event_id: str, at: datetime) -> Reopened | None:
+    """The entry's stay an earlier correction of it closed (_CLOSED_BY_CORRECTION), open again,
+    after a SAVEPOINT `reopen` the caller releases or rolls back to (the stay could not move): that
+    close's charges put back as they were before it, its kept charge (of what the stay paid)
+    undone and sent `voided`, what was paid at that exit linked to the exit's no_entry charge again,
+    sent `restored` (its void kept for the reports, as _take_back keeps one), and a `stay` record
+    `reopened` (reason `correction`). None, no savepoint, where there is no such stay."""
+    row = conn.execute(_CLOSED_BY_CORRECTION, (event_id,)).fetchone()
+    if row is None:
+        return None
+    stay_id, plate, vclass, slot_id, exited_at, exit_event, exit_lane = row
+    conn.execute("SAVEPOINT reopen")
+    kept = conn.execute(_KEPT_BY_CLOSE, (stay_id,)).fetchone()
+    no_entry = conn.execute(_VOIDED_BY_CLOSE, {"exit": exit_event, "entry": event_id}).fetchone()
+    if no_entry is not None:
+        back = {"charge": no_entry[0], "linked": no_entry[5], "stay": stay_id}
+        conn.execute(_BACK_TO_NO_ENTRY, back)
+    if kept is not None:
+        void_charge(conn, (kept[0], kept[1], kept[2], stay_id), event_id, at)
+    if no_entry is not None:
+        conn.execute(_KEEP_VOID, (to_db(at), no_entry[0]))
+        conn.execute(_RESTORE, (no_entry[0],))
+        _tell_restored(conn, no_entry[:5], None, event_id, at)
+    conn.execute(_REOPEN, (stay_id,))
+    voided = kept[0] if kept else None
+    said = {"at": at.isoformat(), "change": "reopened", "stay_id": stay_id, "plate": plate, "class": vclass}
+    said |= {"slot_id": slot_id, "lane": exit_lane, "reason": "correction", "charge_id": voided}
+    said |= {"restored_charge_id": no_entry[0] if no_entry else None, "access_event_id": event_id}
+    enqueue(conn, "stay", said, at)
+    return Reopened(stay_id, plate, exited_at, voided, no_entry[0] if no_entry else None)
+
+
+def _ends_moved(
+    conn: sqlite3.Connection,
+    logged_at: str,
+    reopened: Reopened | None,
+    taken_back: TakenBack | None,
+    left: LeftUnrecorded | None,
+    given_back: GivenBack | None,
+) -> list[datetime]:
+    """Where the correction moved stays' ends from or to: the entry's stay's close undone, or made at
+    its car's exit or where the stay given back ended; a missed exit at the entry (`logged_at`,
+    never before its stay began: the entry's day) given back, or closed again."""
+    ends = [reopened.exited_at] if reopened else []
+    closed = left.stay_id if left else taken_back.entry_closed if taken_back else None
+    if closed is not None:
+        ends.append(conn.execute(_ENDED, (closed,)).fetchone()[0])
+    if given_back is not None or (taken_back is not None and taken_back.entry_closed is None):
+        ends.append(logged_at)
+    return [datetime.fromisoformat(end) for end in ends if end]

@@ -15,6 +15,15 @@ none: the report stored is). So each re-dating counts itself (`redatings`, a cou
 marks), the builder reads the count before its rows, and the store forgets the day's mark only if
 the count is still the one read; else it marks the day, and the next reports step builds it again.
 
+A stay's end moved on a day already reported marks that day's report too, counted as a re-dating
+(rebuild_reports_holding): a guard's plate correction that closes the entry's stay where its car
+left with no entry record, reopens one (a missed exit given back, or its own close undone by a
+correction of that correction) or closes one again (gateway/store/corrections.py), and an admin's
+close ending a stay at an exit corrected to its plate earlier (gateway/parking/desk_stays.py). The
+report sent counted the stay closed (`temporary_stays_closed`, by its end) or open as it stood; the
+day it now ended on is that report's, so no later report counts it, and the centre, told by a
+`stay` record that it ended then, held no report that counted it.
+
 A payment's method corrected (gateway/store/payment_method.py: cash tapped as QR) marks nothing: the
 kept report of its day has the amount moved (gateway/parking/report.py move_method_in_kept_reports),
 and a report being built counts the revenue by method again as it is stored (store_report)."""
@@ -49,6 +58,25 @@ def _mark(conn: sqlite3.Connection, days: Iterable[date], at: datetime) -> None:
         "INSERT OR IGNORE INTO config_seen (key, value, first_seen) VALUES (?, '', ?)",
         [(_KEY + day.isoformat(), to_db(at)) for day in days],
     )
+
+
+def rebuild_reports_holding(
+    conn: sqlite3.Connection, moments: Iterable[datetime], at: datetime
+) -> list[date]:
+    """A stay's end moved from or to each of `moments`: the reports kept whose period holds one of
+    them are marked to be rebuilt (and sent again), as a re-dating marks them (keep_rebuilds, in the
+    caller's transaction; a report read before it is not stored as final). Returns the days marked."""
+    moments = list(moments)
+    if not moments:
+        return []
+    rows = conn.execute("SELECT day, period_start, period_end FROM daily_reports")
+    days = [
+        date.fromisoformat(day)
+        for day, start, end in rows
+        if any(datetime.fromisoformat(start) <= m < datetime.fromisoformat(end) for m in moments)
+    ]
+    keep_rebuilds(conn, days, at)
+    return days
 
 
 def reports_to_rebuild(conn: sqlite3.Connection) -> list[date]:
