@@ -122,28 +122,16 @@ class PlateReader:
 
     def rearm(self) -> None:
         """The lane's loop says a car has arrived (OpenCvCamera.request_read): a plate decided a
-        while ago and still standing there is decided again. While the camera does not see the
-        lane (offline), the plates not read for gone_after_s are let go first, as in `hold`."""
-        blind = not self.watching()
+        while ago and still standing there is decided again."""
         with self._lock:
-            now = time.monotonic()
-            if blind:
-                self._voter.let_go(now)
-            self._voter.rearm(now)
+            self._voter.rearm(time.monotonic())
 
     def hold(self, text: str) -> None:
-        """A plate decided without this camera (a guard typed it): do not decide it again. While the
-        camera does not see the lane (offline), the plates not read for gone_after_s are let go
-        first: no frame comes to let go of them, and every car the guards type would stay held for
-        as long as the camera is down. While it sees the lane its frames let go of them, as they
-        are read: in trigger mode, between two loop triggers, the car read at the first is still
-        the car in front as the next one arrives (`arrived`)."""
-        blind = not self.watching()
+        """A plate decided without this camera (a guard typed it): do not decide it again. Held
+        plates not read for a minute are let go meanwhile (LaneVoter.hold): where the camera is
+        offline, no frame comes to let go of the cars typed during the outage."""
         with self._lock:
-            now = time.monotonic()
-            if blind:
-                self._voter.let_go(now)
-            self._voter.hold(text, now)
+            self._voter.hold(text, time.monotonic())
 
     def _roi_outside(self, frame: Frame) -> bool:
         """Whether the lane's roi lies wholly outside the frame: drawn on the 1920x1080 main stream
@@ -209,6 +197,14 @@ class PlateReader:
         one in front of it pulling away (the camera's trigger ends only on the car that arrived)."""
         with self._lock:
             return self._voter.arrived(text)
+
+    def may_be_in_front(self, text: str) -> bool:
+        """Whether `text` was in the lane when the loop last fired but read long before (over
+        repeat_after_s + pulls_away_s): the car in front pulling away after waiting off the loop,
+        or the car that arrived, back minutes after it was read. The camera's trigger ends on it
+        unless it reads another car within IN_FRONT_S of the loop firing."""
+        with self._lock:
+            return self._voter.may_be_in_front(text)
 
     def decided_again(self, text: str) -> bool:
         """True if the last decision of `text` was a car that stayed in the lane, decided again
