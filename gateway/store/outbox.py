@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -116,14 +117,22 @@ def pending(conn: sqlite3.Connection, after_seq: int, limit: int) -> list[tuple[
     return conn.execute(_PENDING, (after_seq, limit)).fetchall()
 
 
-def first_pending_not_held(conn: sqlite3.Connection, cursor: int, held: set[int]) -> int | None:
+def first_pending_not_held(
+    conn: sqlite3.Connection,
+    cursor: int,
+    held: set[int],
+    spans: Sequence[tuple[int, Sequence[str]]] = (),
+) -> int | None:
     """The first unsent row at or before `cursor` that is not among `held` (the rows an uplink has
-    in flight, waiting for their marks, or fetched): one put back in line behind it."""
-    rows = conn.execute(
-        "SELECT seq FROM outbox WHERE sent_at IS NULL AND quarantined IS NULL AND seq <= ? "
-        "ORDER BY seq LIMIT ?",
-        (cursor, len(held) + 1),
-    ).fetchall()
+    in flight, waiting for their marks, or fetched) nor in `spans` ((first seq, record types): the
+    rows of those types from that seq on, left pending while their topic waits for a subscriber):
+    one put back in line behind it."""
+    sql = "SELECT seq FROM outbox WHERE sent_at IS NULL AND quarantined IS NULL AND seq <= ?"
+    params: list[object] = [cursor]
+    for first, types in spans:
+        sql += f" AND NOT (seq >= ? AND topic IN ({', '.join('?' * len(types))}))"
+        params += [first, *types]
+    rows = conn.execute(sql + " ORDER BY seq LIMIT ?", (*params, len(held) + 1)).fetchall()
     return next((seq for (seq,) in rows if seq not in held), None)
 
 
