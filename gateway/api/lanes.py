@@ -429,7 +429,8 @@ def _act_once(
     """_act, once for its Idempotency-Key (`key`): a repeat for the same lane and action is
     answered what the first did (`again`), whatever its reason says, or waits for it while it is
     under way (503 still_saving past the writes' wait). One that failed (a relay that took
-    nothing, a lane unknown) names nothing: a repeat does it anew."""
+    nothing, a lane unknown) names nothing: a repeat does it anew, and so does a repeat of a hold,
+    release, close or reopen whose lane is no longer so (_in_effect)."""
     if not key:
         return _act(app, who, lane, action, reason)
     mine: Future[LaneActionDone] = Future()
@@ -440,7 +441,15 @@ def _act_once(
 
     doing, again = _done_by_hand.once(who.name, key, f"{lane} {action}", start)
     if again:
-        return saved_once(doing).model_copy(update={"again": True})
+        done = saved_once(doing)
+        if _in_effect(app.gw, lane, action):
+            return done.model_copy(update={"again": True})
+        # Changed since by another action (released on another tablet, reopened by the centre):
+        # the guard tapping 常开 again wants the lane held now, not told it was held a minute ago.
+        _done_by_hand.forget(who.name, key)
+        doing, again = _done_by_hand.once(who.name, key, f"{lane} {action}", start)
+        if again:  # another repeat of it, at this very moment, does it anew
+            return saved_once(doing).model_copy(update={"again": True})
     try:
         done = _act(app, who, lane, action, reason)
     except BaseException as exc:
@@ -448,6 +457,17 @@ def _act_once(
         raise
     mine.set_result(done)
     return done
+
+
+def _in_effect(gw: Gateway, lane: str, action: Action) -> bool:
+    """Whether the lane is still as `action` left it: held after a hold, not held after a
+    release, closed after a close, not closed after a reopen. An opening is a moment's pulse, its
+    repeat always the same opening."""
+    if action == "open":
+        return True
+    if action in ("hold", "release"):
+        return (lane in gw.by_hand.held) == (action == "hold")
+    return (gw.by_hand.lane_modes.get(lane) == "closed") == (action == "close")
 
 
 def _act(app: GuardApp, who: Principal, lane: str, action: Action, reason: str) -> LaneActionDone:

@@ -556,12 +556,26 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Not done, your login ran out: {what}. Do it again.",
     ),
     "form.not_done.unnamed": ("刚才的操作", "what you just did"),
-    # A lane by hand tapped again after its answer was lost: the first tap was done (api/lanes.py again).
-    "action.done_before": (
-        "{action}：刚才那一次已办成（回应在网络上丢失），这次没有再次执行；如需再来一次，请再点一次",
-        "{action}: your last tap was done (its answer was lost on the network), so it was not done "
-        "again; to do it once more, tap again",
+    # A lane by hand cut off so after an earlier try of it went unanswered (网关没有回应): that one
+    # may have been done (app.js keepNotDone); tapped again, a done one is answered as done.
+    "form.maybe_done": (
+        "登录到时，以下操作前一次网关没有回应，可能已经办成：{what}。请先看该通道的记录，记录里没有再点。",
+        "Your login ran out; the gateway had not answered {what} before, and it may have been done: "
+        "look at the lane's list first, and tap again only if it is not there.",
     ),
+    # A lane by hand tapped again after its answer did not come: the first tap was done (api/lanes.py
+    # again). {why}: action.lost.*, why no answer came for it.
+    "action.done_before": (
+        "{action}：刚才那一次已办成（{why}），这次没有再次执行；如需再来一次，请再点一次",
+        "{action}: your last tap was done ({why}), so it was not done again; to do it once more, tap again",
+    ),
+    "action.lost.network": ("回应在网络上丢失", "its answer was lost on the network"),
+    "action.lost.still_saving": (
+        "当时网关答复仍在保存",
+        "the gateway had answered that it was still saving it",
+    ),
+    "action.lost.internal_error": ("当时网关答复出错", "the gateway had answered with an error"),
+    "action.lost.other": ("当时没有收到它的回应", "no answer came for it"),
     # What the pages say for the API's error codes (their message is English, for API clients);
     # ".fields": the same, followed by the fields the error names.
     "err.invalid_pass": ("填写有误，请检查后重试", "Something typed is not valid; check and try again"),
@@ -1164,7 +1178,12 @@ JS_KEYS = (
     "form.not_restored",
     "form.not_done",
     "form.not_done.unnamed",
+    "form.maybe_done",
     "action.done_before",
+    "action.lost.network",
+    "action.lost.still_saving",
+    "action.lost.internal_error",
+    "action.lost.other",
     # the fields an error names
     "visitor.name",
     "visitor.phone",

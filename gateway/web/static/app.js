@@ -73,7 +73,9 @@ const notOurs = (res) => ({ code: res.status >= 500 ? "internal_error" : "", mes
 // login, which comes back here; a 403 "csrf" (logged in again, on another tab) takes the new
 // session's token and tries once more, if that session is the same guard's (freshCsrf).
 // `what`: a change as the guard knows it (car-in · 开闸): cut off by the session's end, nothing of
-// it was done, and the login and the page he comes back to say so (keepNotDone).
+// it was done, and the login and the page he comes back to say so (keepNotDone); or, for a lane
+// by hand, {name, key}: its Idempotency-Key kept too, and an earlier try of it that went
+// unanswered (key.lost) said as perhaps done, not as not done.
 async function api(method, url, body, headers = {}, what = "", retried = false) {
   let res, text;
   try {
@@ -89,8 +91,9 @@ async function api(method, url, body, headers = {}, what = "", retried = false) 
     keepForms();
     const change = method !== "GET";
     if (change) keepNotDone(what || T("form.not_done.unnamed"));
+    const undone = change && !(what && what.key && what.key.lost);
     location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search) +
-      `&error=${change ? "ended_undone" : "ended"}`;
+      `&error=${undone ? "ended_undone" : "ended"}`;
     return new Promise(() => {});  // the page is leaving: nothing to show, nothing to re-enable
   }
   if (res.status === 204) return null;
@@ -182,21 +185,36 @@ function forgetForms() {
 
 // The changes a session's end cut off (a 401: nothing of them was done), named on the page drawn
 // after the login: a guard who tapped 开闸 as his hours ran out believed the barrier rose, and the
-// driver waited at a shut one. For the same guard, and soon after, as the forms kept.
+// driver waited at a shut one. For the same guard, and soon after, as the forms kept. A lane by
+// hand keeps its Idempotency-Key (`what.key`, live.js handKey), sent by the first tap of it after
+// the login: one tried before and unanswered (网关没有回应) may have been done, and is named so
+// (form.maybe_done), not "do it again"; tapped again all the same, a done one is answered `again`
+// rather than the barrier raised a second time (a key lost with the reload was a new opening).
 const NOT_DONE = "egw-not-done";
 function keepNotDone(what) {
+  const { name, key } = typeof what === "string" ? { name: what, key: null } : what;
   try {
     const kept = JSON.parse(sessionStorage.getItem(NOT_DONE) || "null");
-    const cut = kept && kept.user === boot.user ? kept.what : [];
-    if (!cut.includes(what)) cut.push(what);
-    sessionStorage.setItem(NOT_DONE, JSON.stringify({ user: boot.user, at: Date.now(), what: cut }));
+    const mine = kept && kept.user === boot.user ? kept : {};
+    const cut = { what: mine.what || [], maybe: mine.maybe || [], keys: mine.keys || {} };
+    const list = key && key.lost ? cut.maybe : cut.what;
+    if (!list.includes(name)) list.push(name);
+    if (key) cut.keys[key.what] = { key: key.key, lost: key.lost, after: key.after };
+    sessionStorage.setItem(NOT_DONE, JSON.stringify({ user: boot.user, at: Date.now(), ...cut }));
   } catch (err) { /* storage off: the login page still says something was not done */ }
 }
+// The lane keys kept when the login ran out (what -> {key, until, lost, after}), for live.js.
+let keptKeys = {};
 function notDoneWords() {
   let kept = null;
   try { kept = JSON.parse(sessionStorage.getItem(NOT_DONE) || "null"); sessionStorage.removeItem(NOT_DONE); } catch (err) { return ""; }
   if (!kept || kept.user !== boot.user || !(Date.now() - kept.at < KEPT_FOR_MS)) return "";
-  return fill(T("form.not_done"), { what: kept.what.join(boot.lang === "zh" ? "；" : "; ") });
+  for (const [what, key] of Object.entries(kept.keys || {})) keptKeys[what] = { ...key, until: kept.at + KEPT_FOR_MS };
+  const join = (names) => names.join(boot.lang === "zh" ? "；" : "; ");
+  const said = [];
+  if ((kept.what || []).length) said.push(fill(T("form.not_done"), { what: join(kept.what) }));
+  if ((kept.maybe || []).length) said.push(fill(T("form.maybe_done"), { what: join(kept.maybe) }));
+  return said.join(" ");
 }
 
 // After a login: what was cut off, said first, and the forms kept. Shown longer than a toast.

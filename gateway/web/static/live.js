@@ -328,6 +328,7 @@
     const placed = placeOf(lane, a, place);
     if (actionsShown.has(a.key)) return;
     actionsShown.add(a.key);
+    actionShown(a);
     const li = node("li", "manual");
     li.append(node("span", "t", time(a.at)), node("span", "v", `${T("action.opened_by")}: ${T("lane." + a.action)} · ${actorName(a.by_centre, a.by)}`),
       node("span", "r", a.reason));
@@ -462,11 +463,12 @@
   // plate": every one sends the same request, so a key kept for the next tap would answer a second
   // car with the first one's ticket, and give it none (withoutPlate).
   const RETRY_MS = 2 * 60 * 1000;
-  const decisionKeys = new Map();  // what -> {key, until}
+  const decisionKeys = new Map();  // what -> {key, until}; a lane by hand's with lost, after (handKey)
+  const newKey = () => Date.now().toString(36) + Math.random().toString(36).slice(2);
   function decisionKey(what) {
     const kept = decisionKeys.get(what);
     if (kept && Date.now() < kept.until) return kept.key;
-    const key = Date.now().toString(36) + Math.random().toString(36).slice(2);
+    const key = newKey();
     decisionKeys.set(what, { key, until: what.startsWith("event ") ? Infinity : Date.now() + RETRY_MS });
     return key;
   }
@@ -632,11 +634,40 @@
     catch (err) { failed(err); } finally { button.disabled = false; }
   });
 
-  // A lane by hand goes with an Idempotency-Key, one per lane and action (decisionKey), kept until
-  // an answer comes, for RETRY_MS: tapped again after none came (网关没有回应: the lane opened, its
-  // answer lost on the Wi-Fi), the gateway answers the opening it made (`again`) rather than
-  // raising the barrier a second time, and the guard is told so. Once answered, the next tap is
-  // another opening, with a key of its own.
+  // A lane by hand goes with an Idempotency-Key, one per lane and action, kept until an answer
+  // comes, for RETRY_MS: tapped again after none came (网关没有回应: the lane opened, its answer
+  // lost on the Wi-Fi), the gateway answers the opening it made (`again`) rather than raising the
+  // barrier a second time, and the guard is told so. A key stands for that same tap tried again
+  // with nothing done on the lane since: an action on the lane answered, or another one the stream
+  // shows (released on the other tablet), lets the lane's keys go. Kept past them, 常开 lost, then
+  // 取消常开, then 常开 for the next vehicle was answered as the first hold, and the lane not held.
+  // `lost`: why its last try went unanswered (network, still_saving, internal_error), said when
+  // the repeat is answered, and kept with it when the login runs out (keepNotDone: the first tap
+  // after the login sends it). `after`: the lane's newest action shown when it was made.
+  const handKeys = (laneId) => Array.from(decisionKeys.keys()).filter((what) => what.startsWith(`hand ${laneId} `));
+  function handKey(laneId, action) {
+    const what = `hand ${laneId} ${action}`;
+    const kept = decisionKeys.get(what);
+    if (kept && Date.now() < kept.until) return kept;
+    const made = { key: newKey(), until: Date.now() + RETRY_MS, lost: "", after: lanes.get(laneId).actionsAt || "" };
+    decisionKeys.set(what, made);
+    return made;
+  }
+  // Those kept when the login ran out (app.js keptKeys), for the same guard, within KEPT_FOR_MS.
+  for (const [what, kept] of Object.entries(keptKeys)) {
+    if (what.startsWith("hand ") && kept && kept.key) decisionKeys.set(what, kept);
+  }
+  // The stream shows an action on a lane: the keys of its other actions made before it go.
+  function actionShown(a) {
+    const lane = lanes.get(a.lane);
+    const at = String(a.key).split(" ").pop();  // its record's own time, UTC to the microsecond
+    if (!lane.actionsAt || at > lane.actionsAt) lane.actionsAt = at;
+    for (const what of handKeys(a.lane)) {
+      const kept = decisionKeys.get(what);
+      if (what !== `hand ${a.lane} ${a.action}` && at > (kept.after || "")) decisionKeys.delete(what);
+    }
+  }
+  const UNANSWERED = new Set(["network", "still_saving", "internal_error"]);
   document.addEventListener("click", async (e) => {
     // Its relays (open, hold, release) or its mode (close, reopen): each asks why, and is audited.
     const button = e.target.closest("[data-lane-action],[data-lane-mode]");
@@ -646,16 +677,26 @@
     if (reason === null) return;
     button.disabled = true;
     const action = button.dataset.laneAction || button.dataset.laneMode;
-    const what = `hand ${laneId} ${action}`;
+    const kept = handKey(laneId, action);
     try {
-      const done = await api("POST", `/api/lanes/${laneId}/${action}`, { reason },
-        { "Idempotency-Key": decisionKey(what) }, button.dataset.title);
-      decisionKeys.delete(what);
+      let done;
+      try {
+        done = await api("POST", `/api/lanes/${laneId}/${action}`, { reason }, { "Idempotency-Key": kept.key },
+          { name: button.dataset.title, key: { what: `hand ${laneId} ${action}`, ...kept } });
+      } catch (err) {
+        // Unanswered, it may have been done; answered otherwise, the gateway holds nothing done by
+        // its key (a done one is answered `again`).
+        kept.lost = UNANSWERED.has(err.code) ? err.code : "";
+        throw err;
+      }
+      for (const what of handKeys(laneId)) decisionKeys.delete(what);
       // Done while storage took no writes: the record waits in memory, and the guard is told why
       // (a full disk, or another program holding the database: told "the disk is full" whatever
       // the cause, a guard had files deleted while a suspended import held it).
-      if (done && done.again) toast(fill(T("action.done_before"), { action: button.dataset.title }), true);
-      else if (done && done.record_waits) toast(T("action.waits." + done.waits_for), true);
+      if (done && done.again) {
+        const why = T("action.lost." + (UNANSWERED.has(kept.lost) ? kept.lost : "other"));
+        toast(fill(T("action.done_before"), { action: button.dataset.title, why }), true);
+      } else if (done && done.record_waits) toast(T("action.waits." + done.waits_for), true);
       else if (done && done.car_under_arm) toast(T("lane.car_under_arm"), true);
       else toast(T("action.done"));
     } catch (err) { failed(err); } finally { button.disabled = false; }
