@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import logging
@@ -365,8 +366,7 @@ def _move_in_audited(
     with their cards)."""
     moved: list[Path] = []
     try:
-        for name in (f"{kind}.csv" for kind in counts):  # names and card numbers: not the world's
-            (aside / name).chmod(0o600)
+        _private(aside, [f"{kind}.csv" for kind in counts])
         with transaction(conn):
             audit(conn, datetime.now(UTC), actor, "registry.export", str(out_dir), json.dumps(counts))
             for name in (f"{kind}.csv" for kind in counts):
@@ -387,6 +387,26 @@ def _move_in_audited(
             f"in {out_dir}, as no copy of the register leaves without a record of who took it",
             fix=f"{_storage_fix(exc, data_dir)}; then run the export again",
         ) from exc
+
+
+def _private(aside: Path, names: list[str]) -> None:
+    """The written files made the command's user's alone (mode 600): names and card numbers are not
+    the world's. A disk that holds no modes (a FAT32 or exFAT USB stick, a CIFS share: their files
+    the mount's uid's, and their mode the mount's) refuses the chmod to anyone else, EPERM, or has
+    none: the copy is written all the same, as it was before modes were set, with a warning."""
+    for name in names:
+        try:
+            (aside / name).chmod(0o600)
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP):
+                raise
+            log.warning(
+                "the disk of %s keeps no file modes (a USB stick or a network share): the register's "
+                "copy is readable by whoever its mount lets read it; keep it safe, and delete it "
+                "when it has served",
+                aside.parent,
+            )
+            return
 
 
 def export_plates(cfg: SiteConfig, out_dir: Path, since: datetime | None, actor: str) -> CropExport:

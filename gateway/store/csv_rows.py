@@ -417,9 +417,9 @@ def _cells(parse: Callable[[dict[str, str], ZoneInfo], Any]) -> Callable[[dict[s
     spreadsheet prefix, and its ISO 8601 date-times may give their offset (docs/mqtt.md)."""
 
     def parse_cells(row: dict[str, str], tz: ZoneInfo) -> Any:
+        for column, repeated in _WHOLE_NUMBERS.items():  # the cell as given: '1E-1201 is text
+            _not_scientific(row, column, repeated)
         cells = {column: from_cell(text) for column, text in row.items()}
-        for column, repeated in _WHOLE_NUMBERS.items():
-            _not_scientific(cells, column, repeated)
         for column in _DATES:
             _site_time(cells, column)
         return parse(cells, tz)
@@ -430,8 +430,10 @@ def _cells(parse: Callable[[dict[str, str], ZoneInfo], Any]) -> Callable[[dict[s
 def _not_scientific(row: dict[str, str], column: str, repeated: bool) -> None:
     """RowError for a phone or resident ref Excel saved in its scientific form (_SCIENTIFIC): taken,
     the phone was masked and hashed from other digits (the booth's search never found the resident)
-    and the ref was one no other file gives, as a card in that form is no card (card_value)."""
-    text = (row.get(column) or "").strip()
+    and the ref was one no other file gives, as a card in that form is no card (card_value). A cell
+    marked as text ('2.02401E+11: the export writes a ref of the register so, as Excel keeps it) is
+    no number Excel shortened, and is taken as it is: an export imports back."""
+    text = (row.get(column) or "").strip()  # the raw cell, its leading apostrophe still on
     if text and _SCIENTIFIC.fullmatch(text):
         what = f"{quoted(text)} is" if repeated else "is"  # a phone is never repeated in a message
         raise RowError(
