@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets as tokens
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal, cast, get_args
 
 from gateway.config.models import VisitorField
@@ -27,7 +27,14 @@ from gateway.store.lookup import PASS_BLOCKED, PASS_VEHICLE_BLOCKED, holder_subj
 from gateway.store.outbox import enqueue
 from gateway.store.pass_in_use import current_pass, ends_after, in_use, stored_validity
 from gateway.store.record import gone_out
-from gateway.store.units import parse_flat, registered_as, resident_lives_in, room_key, unit_key
+from gateway.store.units import (
+    host_readings,
+    loose_key,
+    loose_room,
+    parse_flat,
+    registered_as,
+    resident_lives_in,
+)
 from gateway.timefmt import local_iso, to_db
 from gateway.typed import typed
 
@@ -309,7 +316,9 @@ def list_passes(
     """Newest first; `current`: passes not checked out whose window has not ended (the night of its
     last day still running counts, as at the door: Validity), after those whose window has ended
     while someone on them is still inside on foot (overstaying: the guard goes and finds them), each
-    row's `inside` the people on it inside now. `seen_leaving`: the site has an exit on foot, where
+    row's `inside` the people on it inside now. Only a window ended within OVERSTAY_LISTED is listed
+    so, and with a `limit`, only in the places the current passes leave: a current pass is never cut
+    for an overstaying one. `seen_leaving`: the site has an exit on foot, where
     people are seen leaving; without one everyone who walked in stays recorded inside, and no pass
     is listed for it. `limit` None: every one (the guard pages list every current pass: each may
     need checking out)."""
@@ -326,10 +335,25 @@ def list_passes(
             AND p.valid_to > ? ORDER BY p.id DESC""",
         (kind, ends_after(now)),
     )
-    rows = in_use(_dicts(cur), now, _validity)
+    rows = in_use(_dicts(cur), now, _validity)[:limit]
     if seen_leaving:
-        rows = [r for r in _dicts(conn.execute(_INSIDE, (kind,))) if overstaying(r, now)] + rows
-    return _with_people(conn, rows[:limit])
+        # Those who left unseen (behind a resident, by a door's exit button, the car gate) stay
+        # recorded inside for good: only a window ended within OVERSTAY_LISTED is listed, and only
+        # in the places the limit leaves after the current passes, so that a visitor registered
+        # now is always in the answer (review 63na).
+        since = now - OVERSTAY_LISTED
+        over = [
+            r
+            for r in _dicts(conn.execute(_INSIDE, (kind,)))
+            if overstaying(r, now) and not overstaying(r, since)
+        ]
+        rows = over[: None if limit is None else limit - len(rows)] + rows
+    return _with_people(conn, rows)
+
+
+# How long after its window ended a pass someone on it is still recorded inside on is listed first
+# among the current passes (list_passes): a week, past the weekend a guard may not have checked.
+OVERSTAY_LISTED = timedelta(days=7)
 
 
 def overstaying(row: dict[str, Any], now: datetime) -> bool:
@@ -341,12 +365,14 @@ def overstaying(row: dict[str, Any], now: datetime) -> bool:
 def host_unknown(conn: sqlite3.Connection, building: str, unit: str) -> bool:
     """Whether a pass's host names a place where no resident lives, on a register that holds
     residents (one never imported tells a unit from a typo no better than a guard): the building and
-    unit as the register or the pages write them (units.py), with the room typed after the unit
-    (2单元301) or the flat typed whole in one field. The field is 单元/房号: a room typed in it (1201)
-    must be a resident's room in that building, where the register records rooms there (without them
-    a room cannot be told from a unit, and is taken); a unit typed as one (9单元) must be a
-    resident's. A building alone must be one where someone lives; a unit with no building names no
-    place. A pass for no host (the management office) names none."""
+    unit as the register or the pages write them, or as guards type them (units.host_readings: 三栋 /
+    二单元, b3 for B3, villa 18号 for 18, the room after the unit, 2单元301 or 2-301, the flat whole in
+    one field, 3-2 or A座1单元). The field is 单元/房号: a room typed in it (1201) must be a resident's
+    room in that building, where the register records rooms there (without them a room cannot be
+    told from a unit, and is taken); a unit typed as one (9单元) must be a resident's. A building
+    alone must be one where someone lives; a unit with no building names no place. A pass for no
+    host (the management office) names none. Where in doubt it is taken: a real visitor refused at
+    the gate costs more than a mistyped unit registered."""
     if not (building or unit) or conn.execute("SELECT 1 FROM residents LIMIT 1").fetchone() is None:
         return False
     if building and unit and resident_lives_in(conn, building, unit):
@@ -354,22 +380,22 @@ def host_unknown(conn: sqlite3.Connection, building: str, unit: str) -> bool:
     flat = parse_flat(f"{building}{unit}")
     if flat is not None and registered_as(conn, *flat.unit):
         return False
+    # The units compared in Python, one row per unit and room (an estate's few thousand at most).
+    lived = conn.execute("SELECT DISTINCT building, unit, room FROM residents").fetchall()
+    if host_readings(building, unit) & {loose_key(b, u) for b, u, _ in lived}:
+        return False
     if not building:
         return True
-    wanted = unit_key(building, "")[0]
-    rooms = [
-        r
-        for b, r in conn.execute("SELECT DISTINCT building, room FROM residents")
-        if unit_key(b, "")[0] == wanted
-    ]
+    wanted = loose_key(building, "")[0]
+    rooms = [r for b, _, r in lived if loose_key(b, "")[0] == wanted]
     if not rooms:  # nobody lives in the building: 30栋 for 3栋
         return True
     if not unit:
         return False
     if unit.strip().endswith("单元"):  # typed as a unit, one nobody lives in (resident_lives_in)
         return True
-    known = {room_key(r) for r in rooms if r}
-    return bool(known) and room_key(unit) not in known
+    known = {loose_room(r) for r in rooms if r}
+    return bool(known) and loose_room(unit) not in known
 
 
 def find_returning(

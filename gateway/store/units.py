@@ -116,3 +116,69 @@ def resident_lives_in(conn: sqlite3.Connection, building: str, unit: str) -> boo
     if conn.execute(exact, (building, unit)).fetchone():
         return True
     return bool(registered_as(conn, building, unit))
+
+
+# A host as guards type it at the booth, read loosely (host_readings), for one check only: whether a
+# visitor's host is a place where someone lives (store/passes.py host_unknown), where refusing a real
+# visitor at the gate costs more than a mistyped unit registered. The other users (materials, a
+# stay's validation, the report) keep unit_key.
+_LOOSE_BUILDING_WORDS = ("号楼", "栋", "幢", "号")  # 18号 is villa 18; A座 keeps its 座, as in unit_key
+_CN_DIGITS = {c: d for d, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "两": 2}
+_CN_NUMBER = re.compile(r"[〇零一二两三四五六七八九十]+")
+_LOOSE_WORD = "(?:号楼|栋|幢|座|号)"
+# A building and unit typed whole in one field, with their words (A座1单元, 三栋二单元1201) or dashes
+# (3-2, 3-2-301, 3#2): a room may follow.
+_LOOSE_WHOLE = (
+    re.compile(rf"(?P<building>.+?{_LOOSE_WORD})\s*[-#]?\s*(?P<unit>.+?单元)(?:\s*[-#]?\s*(?P<room>.+))?"),
+    re.compile(
+        r"(?P<building>[^-#\s]{1,6})\s*[-#]\s*(?P<unit>[^-#\s]{1,4})(?:\s*-\s*(?P<room>[^-#\s]{1,6}))?"
+    ),
+)
+# The unit field with the room after it: 2单元1201, 2单元-1201, 2-301 (a dash or the word between).
+_UNIT_ROOM = re.compile(r"(?P<unit>[^-#\s]+?)(?:单元\s*[-#]?|\s*[-#])\s*(?P<room>[^-#\s]+)")
+
+
+def _cn_number(text: str) -> str:
+    """一..九十九 as written by hand (三, 十二, 二十, 二十一, 一〇一) in Arabic digits; else as it is."""
+    if not _CN_NUMBER.fullmatch(text):
+        return text
+    if "十" not in text:
+        return "".join(str(_CN_DIGITS[c]) for c in text)
+    tens, _, ones = text.partition("十")
+    if len(tens) > 1 or len(ones) > 1 or "十" in ones:
+        return text
+    return str((_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0))
+
+
+def _loose(text: str, words: tuple[str, ...]) -> str:
+    bare = _bare(unicodedata.normalize("NFKC", text).translate(AS_HYPHEN).lower(), words)
+    return _cn_number(bare.replace(" ", ""))
+
+
+def loose_key(building: str, unit: str) -> tuple[str, str]:
+    """A unit as unit_key gives it, read more loosely: ASCII case folded (b3 is B3), Chinese numerals
+    up to 九十九 as digits (三栋 二单元 is 3 / 2), and a building's 号 dropped (villa 18号 is 18)."""
+    return _loose(building, _LOOSE_BUILDING_WORDS), _loose(unit, _UNIT_WORDS)
+
+
+def loose_room(room: str) -> str:
+    """A room as room_key gives it, ASCII case folded and Chinese numerals read as digits."""
+    return _loose(room, _ROOM_WORDS)
+
+
+def host_readings(building: str, unit: str) -> set[tuple[str, str]]:
+    """Every unit (as loose_key gives it) a host's building and unit fields may name, as guards type
+    them: as typed (三栋 / 二单元), the unit field with its room after it (3栋 / 2-301, A座 / 1单元1201),
+    or building and unit whole in one field (3-2 / "", "" / A座1单元, 3栋2单元1201)."""
+    building = unicodedata.normalize("NFKC", building).translate(AS_HYPHEN).strip()
+    unit = unicodedata.normalize("NFKC", unit).translate(AS_HYPHEN).strip()
+    found = {loose_key(building, unit)}
+    split = _UNIT_ROOM.fullmatch(unit)
+    if split is not None:
+        found.add(loose_key(building, split["unit"]))
+    for text in {f"{building}{unit}", building if not unit else "", unit if not building else ""} - {""}:
+        for pattern in _LOOSE_WHOLE:
+            whole = pattern.fullmatch(text)
+            if whole is not None:
+                found.add(loose_key(whole["building"], whole["unit"]))
+    return found
