@@ -120,23 +120,13 @@ class LaneVoter:
     rearm_after_s: when the lane's loop detector says a car has arrived (`rearm`), a plate
     decided at least this long ago is decided afresh at once. One decided moments before, as
     the car drove onto the loop, is not decided twice.
-    pulls_away_s: how long a car in front takes to leave the picture once off the loop (the
-    camera's IN_FRONT_S). A car standing on the loop goes unread for at most repeat_after_s (a
-    trigger-mode camera reads it again then), so when the loop fires, a plate read within
-    repeat_after_s + pulls_away_s is the car in front (`arrived` is False). One read before that
-    may be the car in front too, or the car that arrived (`may_be_in_front`): a car that waited off
-    the loop up to the arm half a minute, pulling away as the next one rolls on, or one read at a
-    trigger that comes back at the next, minutes later (a camera in trigger mode reads nothing
-    between triggers). The camera tells them apart by what else it reads within IN_FRONT_S.
-    waits_s: how long a car may wait in the picture unread (the camera's TRIGGER_RETRY_FOR_S, as
-    long as a car plausibly waits at a barrier). Where no frame comes to let go of the plates that
-    left (a camera offline while the guards type every car's plate), each plate held as typed
-    (`hold`) lets go of those not read for this long: the cars of the last minute are held, not
-    every car typed during the outage.
     misread_s: a reading one character off a decided plate is that car misread, and keeps it in
     the lane, while the plate itself was read within this long, or until the loop says a car
     has arrived or the plate is due again (repeat_after_s). After both, it may be the next car
     (fleet cars carry consecutive numbers).
+    held_for_s: a plate typed at the lane (`hold`) lets go of the held plates not read for this
+    long. Frames let a plate go after gone_after_s; while the camera sends none (offline for days,
+    the guards typing every car) nothing else would, and every typed plate stayed held.
 
     One character off: one changed, dropped or added (a green plate read without its 8th
     character is that car). A text is decided only on a frame that reads it: the car is there.
@@ -153,15 +143,12 @@ class LaneVoter:
     gone_after_s: float = 3.0
     repeat_after_s: float = 15.0
     rearm_after_s: float = 3.0
-    pulls_away_s: float = 10.0
-    waits_s: float = 60.0
     misread_s: float = 1.0
+    held_for_s: float = 60.0
     min_confidence: float = 0.2
     _readings: list[tuple[float, Reading]] = field(default_factory=list, repr=False)
     _held: dict[str, _Held] = field(default_factory=dict, repr=False)
-    # The plates in the lane when the loop fired: each, and whether read within repeat_after_s +
-    # pulls_away_s then (the car in front), or before (it may be).
-    _held_at_loop: dict[str, bool] = field(default_factory=dict, repr=False)
+    _held_at_loop: set[str] = field(default_factory=set, repr=False)  # in the lane when the loop fired
     # The held plates the last frame read showed: each, and whether read exactly (not one off).
     _shown: dict[str, bool] = field(default_factory=dict, repr=False)
 
@@ -184,13 +171,8 @@ class LaneVoter:
 
     def rearm(self, now: float) -> None:
         """A car has arrived on the lane's loop: each held plate decided long enough ago is a car
-        that stopped at the barrier (or came back), and its next readings decide again. Each held
-        plate is in the lane as the loop fires (`arrived` is False): the car in front, pulling away,
-        if read within repeat_after_s + pulls_away_s; one read before that may be (`may_be_in_front`).
-        None is let go here: a camera that does not see the lane this moment (a stall, a reconnect)
-        still has the car in front in the picture as it pulls away."""
-        in_front = self.repeat_after_s + self.pulls_away_s
-        self._held_at_loop = {text: now - held.seen <= in_front for text, held in self._held.items()}
+        that stopped at the barrier (or came back), and its next readings decide again."""
+        self._held_at_loop = set(self._held)
         for text, held in self._held.items():
             held.looped = True
             if not held.due and now - held.decided >= self.rearm_after_s:
@@ -200,12 +182,10 @@ class LaneVoter:
     def hold(self, text: str, now: float) -> None:
         """`text` was decided another way (a guard typed the plate the camera could not read):
         treat it as decided here too, so the car is not decided again as the camera reads it.
-        The plates not read for waits_s are let go first: where the camera is offline no frame comes
-        to let go of them, and every car the guards type would stay held for as long as it is down."""
-        for other, held in list(self._held.items()):
-            if now - held.seen >= self.waits_s:
-                log.debug("plate %s not read for %.0f s: it left the lane", other, now - held.seen)
-                del self._held[other]
+        Plates not read for held_for_s are let go first: a car in front of the lane within the last
+        minute keeps its place (the in-front rules of a trigger read it), one gone longer has left."""
+        for gone in [t for t, held in self._held.items() if now - held.seen >= self.held_for_s]:
+            del self._held[gone]
         self._held[text] = _Held(decided=now, seen=now, exact=now)
         self._drop_readings_near(text)
 
@@ -246,14 +226,6 @@ class LaneVoter:
         """Whether `text` was not in the lane when the loop last said a car arrived: the car on the
         loop, not the one in front of it still in the picture as it pulls away."""
         return text not in self._held_at_loop
-
-    def may_be_in_front(self, text: str) -> bool:
-        """Whether `text` was in the lane when the loop last said a car arrived, not read for
-        repeat_after_s + pulls_away_s then: the car in front, pulling away after it waited off the
-        loop (a driver arguing at the arm), or the car that arrived, read at the trigger before
-        and back minutes later. The camera takes it for the car that arrived unless it reads
-        another within IN_FRONT_S of the loop firing."""
-        return self._held_at_loop.get(text) is False
 
     def decided_again(self, text: str) -> bool:
         """True while `text` is held and its last decision was the same car, still in the lane,

@@ -88,11 +88,7 @@ LOOP_STUCK = (
 # as the next car rolls onto the loop, nose to tail; read as it goes, it does not end the next car's
 # trigger, which reads on until both are read or this long after its loop fired. A car is out of the
 # picture within seconds of the barrier rising; kept under the lane voter's repeat_after_s (15 s),
-# the car on the loop is still presented once when the one in front is never read. The same holds
-# for a car its consumer may take for the car in front (the plate reader's `may_be_in_front`: read
-# long before the loop fired, it waited off the loop up to the arm, or it is the car that arrived,
-# back minutes after the trigger that read it): it ends the trigger only with another car read, or
-# once this long has passed since the loop fired.
+# the car on the loop is still presented once when the one in front is never read.
 IN_FRONT_S = 10.0
 
 # The last readings the health judges the recognizer's speed on: once most of them were dropped as
@@ -170,8 +166,7 @@ class OpenCvCamera:
         self._stuck_note = ""  # what the health says while the loop is stuck on (LOOP_STUCK)
         # Plates of cars that arrived, read from frames taken since the loop fired. The first is
         # the car on the loop and ends its trigger; while a car in front let through by hand may
-        # still be read as it pulls away (until _in_front_until), it takes two; so too once a car that
-        # may be the one in front is read (a consumer's `may_be_in_front`).
+        # still be read as it pulls away (until _in_front_until), it takes two.
         self._read_since_loop: set[str] = set()
         self._in_front_until = 0.0
         self._opened_by_hand = 0.0  # monotonic time the lane was last opened by hand
@@ -582,14 +577,12 @@ class OpenCvCamera:
         # readings count as continuous mode's do (each car the lane voter decides once per
         # passage, and again while it stands there).
         triggered = asked or (self._read_mode == "trigger" and not read_on)
-        emitted, arrived, in_front = self._read(frame, triggered, emit)
+        emitted, arrived = self._read(frame, triggered, emit)
         if triggered:
             with self._cond:
                 # A loop that fired while this frame was read announced a car this frame predates.
                 if frame.captured >= self._trigger_at:
-                    self._read_since_loop |= arrived | in_front
-                    if in_front:  # the car in front or the one that arrived: another car read says which
-                        self._in_front_until = max(self._in_front_until, self._trigger_at + IN_FRONT_S)
+                    self._read_since_loop |= arrived
                 cars = 2 if frame.captured <= self._in_front_until else 1
                 if len(self._read_since_loop) >= cars:  # every car that arrived has been read
                     self._trigger_left = 0
@@ -617,17 +610,14 @@ class OpenCvCamera:
         at = frame.captured
         return at <= self._retry_until or self._loop_stuck(at) or self._car_standing(at)
 
-    def _read(self, frame: Frame, triggered: bool, emit: Emit) -> tuple[bool, set[str], set[str]]:
+    def _read(self, frame: Frame, triggered: bool, emit: Emit) -> tuple[bool, set[str]]:
         """Hand the frame to the consumers and emit what they report: whether anything was emitted,
-        the plates of cars that arrived on the loop, and those that may be the car in front or the
-        car that arrived. In a nose-to-tail queue the car in front is still in the picture, pulling
-        away, when the next one rolls onto the loop; a consumer that knows it (the plate reader's
-        `arrived`) keeps the trigger reading until the car on the loop is read. One it read long
-        before the loop fired (`may_be_in_front`) is either: the trigger reads on until another car
-        is read, or IN_FRONT_S after the loop fired."""
+        and the plates of cars that arrived on the loop. In a nose-to-tail queue the car in front
+        is still in the picture, pulling away, when the next one rolls onto the loop; a consumer
+        that knows it (the plate reader's `arrived`) keeps the trigger reading until the car on the
+        loop is read."""
         emitted = False
         arrived: set[str] = set()
-        in_front: set[str] = set()
         for consumer in self._consumers:
             try:
                 readings = list(consumer(frame) or ())
@@ -642,7 +632,6 @@ class OpenCvCamera:
             # not filtered again here: a second filter would swallow the decisions it means.
             filtered = not getattr(consumer, "decides_passages", False)
             came = getattr(consumer, "arrived", None)
-            maybe = getattr(consumer, "may_be_in_front", None)
             for kind, value, confidence in readings:
                 if filtered and not self._fresh(value, triggered):
                     self.health.count("repeats")
@@ -652,9 +641,7 @@ class OpenCvCamera:
                 emitted = True
                 if not callable(came) or came(value):
                     arrived.add(value)
-                elif callable(maybe) and maybe(value):
-                    in_front.add(value)
-        return emitted, arrived, in_front
+        return emitted, arrived
 
     def _consumer_failed(self, consumer: object) -> None:
         """A frame consumer raised (called in its `except`): counted every time, its traceback

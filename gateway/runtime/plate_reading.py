@@ -127,9 +127,7 @@ class PlateReader:
             self._voter.rearm(time.monotonic())
 
     def hold(self, text: str) -> None:
-        """A plate decided without this camera (a guard typed it): do not decide it again. Held
-        plates not read for a minute are let go meanwhile (LaneVoter.hold): where the camera is
-        offline, no frame comes to let go of the cars typed during the outage."""
+        """A plate decided without this camera (a guard typed it): do not decide it again."""
         with self._lock:
             self._voter.hold(text, time.monotonic())
 
@@ -197,14 +195,6 @@ class PlateReader:
         one in front of it pulling away (the camera's trigger ends only on the car that arrived)."""
         with self._lock:
             return self._voter.arrived(text)
-
-    def may_be_in_front(self, text: str) -> bool:
-        """Whether `text` was in the lane when the loop last fired but read long before (over
-        repeat_after_s + pulls_away_s): the car in front pulling away after waiting off the loop,
-        or the car that arrived, back minutes after it was read. The camera's trigger ends on it
-        unless it reads another car within IN_FRONT_S of the loop firing."""
-        with self._lock:
-            return self._voter.may_be_in_front(text)
 
     def decided_again(self, text: str) -> bool:
         """True if the last decision of `text` was a car that stayed in the lane, decided again
