@@ -117,6 +117,19 @@ def pending(conn: sqlite3.Connection, after_seq: int, limit: int) -> list[tuple[
     return conn.execute(_PENDING, (after_seq, limit)).fetchall()
 
 
+def pending_of(
+    conn: sqlite3.Connection, types: Sequence[str], first: int, last: int, limit: int
+) -> list[tuple[int, str, str, str]]:
+    """Unsent rows of these record types from `first` to `last`, oldest first: a topic's rows
+    left pending while it waited for a subscriber, fetched by themselves to try it again (the
+    other topics' rows in between are not read again). As pending() gives them."""
+    sql = (
+        "SELECT seq, event_id, topic, payload FROM outbox WHERE sent_at IS NULL AND quarantined IS NULL "
+        f"AND seq BETWEEN ? AND ? AND topic IN ({', '.join('?' * len(types))}) ORDER BY seq LIMIT ?"
+    )
+    return conn.execute(sql, (first, last, *types, limit)).fetchall()
+
+
 def first_pending_not_held(
     conn: sqlite3.Connection,
     cursor: int,

@@ -14,7 +14,7 @@ import logging
 import queue
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from contextlib import closing
 from dataclasses import dataclass
@@ -36,6 +36,7 @@ from gateway.store.outbox import (
     highest_seq,
     mark_sent,
     pending,
+    pending_of,
     prune_sent,
     quarantine,
     streams,
@@ -45,7 +46,7 @@ from gateway.sync.client import Connection
 from gateway.sync.errors import LinkError
 from gateway.sync.nonces import forget_used_ids
 from gateway.sync.topics import Topics
-from gateway.sync.uplink import CUT_OFF, Done, NoSubscriber, Quarantine, Uplink, stream_of
+from gateway.sync.uplink import CUT_OFF, Done, NoSubscriber, Quarantine, Row, Uplink, stream_of
 from gateway.timefmt import later
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,12 @@ class LinkOutbox:
         self.gw = gw
         self.cfg = gw.site.config.mqtt
         self.uplink = Uplink(
-            topics, self._fetch, self.cfg.inflight, self.cfg.max_message_bytes, self._stream_of
+            topics,
+            self._fetch,
+            self.cfg.inflight,
+            self.cfg.max_message_bytes,
+            self._stream_of,
+            self._fetch_held,
         )
         # (first_seq, stream) of the outbox's streams, read again with each fetch; and the highest
         # seq the high-water file vouches for (gateway/runtime/outbox_stream.py).
@@ -188,6 +194,11 @@ class LinkOutbox:
         assert self.reader is not None
         self._streams = streams(self.reader)
         return pending(self.reader, after, limit)
+
+    def _fetch_held(self, types: Sequence[str], first: int, last: int, limit: int) -> list[Row]:
+        assert self.reader is not None
+        self._streams = streams(self.reader)
+        return pending_of(self.reader, types, first, last, limit)
 
     def _stream_of(self, seq: int) -> str | None:
         return stream_of(self._streams, seq)

@@ -13,7 +13,9 @@ a broker restarted without its saved sessions answers so until the centre's cons
 again. It stays pending, and its topic is held: its rows wait, and one of them is sent now and then
 to see whether anyone subscribes yet; the other topics' rows carry on. Of the rows waiting so, the
 uplink keeps only where they start and their record types, not the rows themselves (a week's
-backlog is hundreds of thousands): they are fetched again from there when the topic is tried.
+backlog is hundreds of thousands): the topic is tried with the first of them, fetched by itself
+(its record types from there), while the other topics' rows go on from where they are; the rest
+are fetched again from there once someone subscribes.
 """
 
 from __future__ import annotations
@@ -48,11 +50,14 @@ NO_MATCHING_SUBSCRIBERS = 0x10
 NO_SUBSCRIBER_RETRY_S = 1.0
 NO_SUBSCRIBER_RETRY_MAX_S = 60.0
 # Rows of held topics looked past in one take(): a long backlog of one is read through over several
-# turns of the link's loop, so that its acknowledgements are not kept waiting meanwhile.
+# turns of the link's loop (once a session: a try fetches the held topic's own rows), so that its
+# acknowledgements are not kept waiting meanwhile.
 _PASS_OVER = 2000
 
 Row = tuple[int, str, str, str]  # seq, event_id, type, payload (as stored)
 Fetch = Callable[[int, int], list[Row]]
+# A held topic's own pending rows: (record types, first seq, last seq, limit), oldest first.
+FetchHeld = Callable[[Sequence[str], int, int, int], list[Row]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,9 +160,11 @@ class Uplink:
         window: int,
         max_bytes: int,
         stream: Callable[[int], str | None] = _no_stream,
+        fetch_held: FetchHeld | None = None,
     ):
         self.topics = topics
         self._fetch = fetch
+        self._fetch_held = fetch_held or self._held_by_fetch
         self._stream = stream  # a fetched row's stream, by its seq
         self._window_cfg = window
         self._max_bytes_cfg = max_bytes
@@ -205,8 +212,8 @@ class Uplink:
         `now` (monotonic) says which held topics may be tried again."""
         out: list[Message] = []
         bad: list[Quarantine] = []
-        self._try_again(now)
         flying = self._in_flight_seqs()  # after a rewind() the fetch may find them again
+        self._try_again(n, now, flying, out, bad)
         passed = 0
         while len(out) < n and passed < _PASS_OVER:
             if not self._buffer and not self._refill():
@@ -230,7 +237,8 @@ class Uplink:
                 continue
             hold = self._holds.get(topic)
             if hold is not None:
-                if hold.until > now or hold.probe is not None:
+                # Rows of it left pending before: the oldest of them tries it (_try_again).
+                if hold.until > now or hold.probe is not None or hold.first is not None:
                     hold.park(seq, record_type)
                     passed += 1
                     continue
@@ -240,12 +248,53 @@ class Uplink:
             self.settling.add(q.seq)
         return out, bad
 
-    def _try_again(self, now: float) -> None:
-        """Held topics whose wait is over: their rows are fetched again, the first one to be sent."""
-        for hold in self._holds.values():
-            if hold.until <= now and hold.probe is None and hold.first is not None:
-                self.rewind(hold.first)
-                hold.first = None
+    def _try_again(
+        self, n: int, now: float, flying: set[int], out: list[Message], bad: list[Quarantine]
+    ) -> None:
+        """Held topics whose wait is over: the first of their rows left pending, fetched by itself
+        (its record types from hold.first), is sent to try the topic. The cursor stays where it is:
+        moved back to hold.first, every other topic's new rows waited for the held backlog to be
+        read through again, at each try (review 63qa)."""
+        for topic, hold in self._holds.items():
+            if len(out) >= n:
+                return
+            if hold.until > now or hold.probe is not None or hold.first is None:
+                continue
+            after = hold.first - 1
+            while hold.probe is None:
+                rows = self._fetch_held(sorted(hold.types), after + 1, self._cursor, _FETCH)
+                if not rows:  # none waits any more (sent again elsewhere): the cursor meets the next
+                    hold.first = None
+                    break
+                after = rows[-1][0]
+                for seq, event_id, record_type, payload in rows:
+                    if seq in self.settling or seq in flying:
+                        continue
+                    body = body_of(seq, self._stream(seq), self.topics.site, payload)
+                    if len(body) + len(topic.encode()) > self.max_bytes:
+                        q = Quarantine(
+                            seq,
+                            f"too large: {len(body)} bytes, the limit is "
+                            f"{self.max_bytes} (max_message_bytes or the broker's)",
+                        )
+                        bad.append(q)
+                        self.settling.add(q.seq)
+                        continue
+                    hold.probe = seq  # sent alone: does anyone subscribe now?
+                    out.append(Message(seq, event_id, topic, body, record_type))
+                    break
+
+    def _held_by_fetch(self, types: Sequence[str], first: int, last: int, limit: int) -> list[Row]:
+        """fetch_held read from the fetch (an uplink given none: a test's outbox)."""
+        found: list[Row] = []
+        after = first - 1
+        while len(found) < limit and after < last:
+            rows = self._fetch(after, _FETCH)
+            if not rows:
+                break
+            after = rows[-1][0]
+            found += [row for row in rows if row[0] <= last and row[2] in types]
+        return found[:limit]
 
     def _in_flight_seqs(self) -> set[int]:
         return {m.seq for m in self.in_flight.values()}
