@@ -78,6 +78,21 @@ class PtyDevice:
         self._link.unlink(missing_ok=True)
         self._link.symlink_to(os.ttyname(self._slave))
 
+    def replug(self) -> None:
+        """Gone and back before the driver looks again (a USB adapter on a bad hub): the new pty is
+        behind the path before the old one closes, so the path is never missing, whatever the
+        machine's load between the two (an unplug() then plug() left a moment without it)."""
+        old = (self.master, self._slave)
+        self.master, self._slave = os.openpty()
+        tty.setraw(self._slave)
+        new_link = self._link.with_name(self._link.name + ".new")
+        new_link.unlink(missing_ok=True)
+        new_link.symlink_to(os.ttyname(self._slave))
+        os.replace(new_link, self._link)
+        for fd in old:
+            if fd >= 0:
+                os.close(fd)
+
     def unplug(self) -> None:
         self._link.unlink(missing_ok=True)
         for fd in (self.master, self._slave):

@@ -3,14 +3,17 @@ and the next car the exit's camera reads there (docs/parking.md *Take the fee*, 
 Since Review 60l the car typed last was the car at the barrier for as long as its hold lasted (30
 min): a stranger read at the barrier two minutes after the ticket car backed away was quoted the
 ticket's 7元, and 开闸 for it closed the ticket car's stay while the stranger drove out unpaid and
-stayed inside for good. Noticed and proved by reviewer 60o. The camera's memory is on the real
-clock: the tests wait it out (time.sleep)."""
+stayed inside for good. Noticed and proved by reviewer 60o. The camera's memory runs on the
+camera's clock (ExitCamera with monkeypatch: the lane judged at the time of the last frame fed), so
+the driver backing away is the camera's clock moved on, not a wait on the real one (on a loaded CI
+box the real clock also ran past the car read at the barrier)."""
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from gateway.config import parse_config
 from gateway.runtime.gateway import Gateway
@@ -31,12 +34,14 @@ def _site(tmp_path: Path) -> Gateway:
     return Gateway(cfg)
 
 
-def test_next_car_read_at_the_barrier_after_the_typed_car_backed_away(tmp_path: Path) -> None:
+def test_next_car_read_at_the_barrier_after_the_typed_car_backed_away(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The guard types ticket 无牌-0303-01 at car-out; its driver has no money and backs out of the
     lane. Two minutes later a stranger's car drives up and the camera reads it at the barrier (held
     to pay): 收费放行 names that car and its fee, and 开闸 lets it out; the ticket car stays inside."""
     gw = _site(tmp_path)
-    cam = ExitCamera(gw)
+    cam = ExitCamera(gw, monkeypatch)
     try:
         with _guard_at(gw) as (look, open_by_hand, client, auth):
             came = client.post("/api/lanes/car-in/plate", headers=auth, json={"no_plate": True})
@@ -47,7 +52,7 @@ def test_next_car_read_at_the_barrier_after_the_typed_car_backed_away(tmp_path: 
             gw.now.at = at  # type: ignore[attr-defined]
             held = client.post("/api/lanes/car-out/plate", headers=auth, json={"plate": "0303-01"}).json()
             assert (held["plate"], held["reason"]) == (TICKET, "payment_due"), held
-            time.sleep(3.5)  # the driver has no money and backs away, out of the lane
+            cam.t += 3.5  # the driver has no money and backs away, out of the lane
             cam.frames(1.0, [PLATE])  # two minutes later a stranger's car reaches the barrier
             assert look("car-out", PLATE, at + 120 * S).reason == "payment_due"
             cam.frames(1.0, [PLATE])
@@ -67,14 +72,14 @@ def test_next_car_read_at_the_barrier_after_the_typed_car_backed_away(tmp_path: 
 
 
 def test_a_car_queued_behind_after_a_minute_is_named_until_the_guard_types_the_ticket_again(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The camera cannot tell a car queued behind the ticket car from one at the barrier: read first
     a minute and a half after the guard typed the ticket (its driver slow to pay), it is taken for
     the car that came up. The guard, seeing 收费放行 name a plate while the car with no plate stands
     there, types its ticket again: the dialog names the ticket, and 开闸 lets the ticket car out."""
     gw = _site(tmp_path)
-    cam = ExitCamera(gw)
+    cam = ExitCamera(gw, monkeypatch)
     try:
         with _guard_at(gw) as (look, open_by_hand, client, auth):
             came = client.post("/api/lanes/car-in/plate", headers=auth, json={"no_plate": True})
@@ -85,7 +90,7 @@ def test_a_car_queued_behind_after_a_minute_is_named_until_the_guard_types_the_t
             gw.now.at = at  # type: ignore[attr-defined]
             held = client.post("/api/lanes/car-out/plate", headers=auth, json={"plate": "0303-01"}).json()
             assert (held["plate"], held["reason"]) == (TICKET, "payment_due"), held
-            time.sleep(3.5)
+            cam.t += 3.5  # the ticket car's driver slow to pay: the camera reads nothing new
             cam.frames(1.0, [], behind=[PLATE])
             assert look("car-out", PLATE, at + 90 * S).reason == "payment_due"
             cam.frames(1.0, [], behind=[PLATE])
