@@ -2,16 +2,15 @@
 
 `gateway import` writes every checked row here first (phones already masked and hashed: no clear
 number is ever on disk), then csv_steps.py writes them into the store in SQL, a range of rows per
-step, with this file attached. Rows keep the order of their files (but for cars and cards, in their
-key's order within a run: _in_key_order); a run is a stretch of rows of one kind whose files had the
-same optional columns (only those are written over the store's values).
+step, with this file attached. Rows keep the order of their files; a run is a stretch of rows of one
+kind whose file had the same optional columns (only those are written over the store's values).
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -109,38 +108,18 @@ def _residents(batch: Batch, secrets: Secrets) -> Iterator[tuple[Any, ...]]:
             )
 
 
-def _in_key_order(rows: list[Any], runs: list[Run], key: Callable[[Any], str]) -> list[Any]:
-    """`rows` (one kind's, in the order of its files) with each run's rows sorted by their key.
-
-    A step writes a range of a run's rows; in the order of the files a car's plate (a card's number)
-    falls anywhere in the store's index on it, so each step rewrote a page of that index for almost
-    every row, and committed and checkpointed them all: for the benchmark's 110,000 cars, some 1.4
-    pages (4 KB) written to the WAL a row. In their key's order a step's rows share their pages.
-    Each row is written as it stands either way (a key is in the files once); only the order of the
-    rows within a run is theirs, not the files' (the ids the store gives them, the order they are
-    told upstream in)."""
-    out: list[Any] = []
-    first = runs[0].first if runs else 0
-    for run in runs:
-        out += sorted(rows[run.first - first : run.last - first + 1], key=key)
-    return out
-
-
-def _tables(batch: Batch, secrets: Secrets, runs: list[Run]) -> dict[str, Iterable[tuple[Any, ...]]]:
-    """Per kind, in the order of KINDS: the staged values of its rows (a car's and a card's in the
-    order of their keys within each run: _in_key_order)."""
-    vehicles = _in_key_order(batch.vehicles, [r for r in runs if r.kind == "vehicles"], lambda v: v.plate)
-    cards = _in_key_order(batch.cards, [r for r in runs if r.kind == "cards"], lambda c: c.card)
+def _tables(batch: Batch, secrets: Secrets) -> dict[str, Iterable[tuple[Any, ...]]]:
+    """Per kind, in the order of KINDS: the staged values of its rows."""
     return {
         "residents": _residents(batch, secrets),
         "vehicles": (
             (v.plate, v.resident_ref, v.vehicle_class, v.monthly_until)
             + (v.valid_from, v.valid_to, int(v.blocked))
-            for v in vehicles
+            for v in batch.vehicles
         ),
         "cards": (
             (c.card, c.resident_ref, c.plate, c.valid_from, c.valid_to, c.hours, int(c.blocked))
-            for c in cards
+            for c in batch.cards
         ),
         "slots": ((s.zone, s.number, s.resident_ref) for s in batch.slots),
     }
@@ -170,8 +149,7 @@ def stage(path: Path, batch: Batch, secrets: Secrets, meta: dict[str, Any]) -> S
         conn.executescript(_META + _TABLES)
         conn.execute("BEGIN")
         counts = batch.counts()
-        runs = _runs(batch)
-        for kind, values in _tables(batch, secrets, runs).items():
+        for kind, values in _tables(batch, secrets).items():
             width = len(conn.execute(f"SELECT * FROM {kind} LIMIT 0").description)
             marks = ",".join("?" * width)
             numbered = ((n + i, *v) for i, v in enumerate(values))
@@ -184,6 +162,7 @@ def stage(path: Path, batch: Batch, secrets: Secrets, meta: dict[str, Any]) -> S
             n += counts[kind]
         conn.execute(_CARDS_BY_NUMBER)
         conn.execute(_SLOTS_BY_NUMBER)
+        runs = _runs(batch)
         conn.executemany(
             "INSERT INTO runs VALUES (?, ?, ?, ?)",
             ((r.kind, ",".join(sorted(r.given)), r.first, r.last) for r in runs),
