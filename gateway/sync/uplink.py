@@ -312,7 +312,11 @@ class Uplink:
         return [(h.first, sorted(h.types)) for h in self._holds.values() if h.first is not None]
 
     def rewind(self, seq: int) -> None:
-        """Fetch again from `seq` on."""
+        """Fetch again from `seq` on: from the oldest row fetched and not yet handed out where that
+        is older (a rewind that dropped them would send the rows after `seq` first, theirs only when
+        look_behind found them again: out of their topic's order)."""
+        if self._buffer:
+            seq = min(seq, self._buffer[0][0])
         if seq <= self._cursor:
             self._cursor = seq - 1
             self._buffer.clear()
