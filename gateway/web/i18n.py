@@ -557,11 +557,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "form.not_done.unnamed": ("刚才的操作", "what you just did"),
     # A lane by hand cut off so after an earlier try of it went unanswered (网关没有回应): that one
-    # may have been done (app.js keepNotDone); tapped again, a done one is answered as done.
+    # may have been done (app.js keepNotDone); tapped again within 2 minutes of the first tap (its
+    # key kept as long as live.js RETRY_MS), a done one is answered as done.
     "form.maybe_done": (
-        "登录到时，以下操作前一次网关没有回应，可能已经办成：{what}。请先看该通道的记录，记录里没有再点。",
+        "登录到时，以下操作前一次网关没有回应，可能已经办成：{what}。请先看该通道的记录，记录里没有再点"
+        "（首次点击后 2 分钟内再点算作同一次）。",
         "Your login ran out; the gateway had not answered {what} before, and it may have been done: "
-        "look at the lane's list first, and tap again only if it is not there.",
+        "look at the lane's list first, and tap again only if it is not there (within 2 minutes of the "
+        "first tap, a tap is taken as the same one).",
     ),
     # A lane by hand tapped again after its answer did not come: the first tap was done (api/lanes.py
     # again). {why}: action.lost.*, why no answer came for it.

@@ -135,7 +135,9 @@ def test_a_release_on_another_tablet_shown_live_lets_the_lost_holds_key_go(
     browser: object,  # noqa: F811
 ) -> None:
     """The hold's answer lost here; the lane let down on the other tablet (the stream shows it):
-    常开 tapped here again is a new hold, not the lost one answered again."""
+    常开 tapped here again is a new hold, not the lost one answered again. The page still sends the
+    lost hold's key (the stream lets no key go, Review 63kb); the gateway holds anew a lane no
+    longer held."""
     site, url = fresh_site
     page = page_at(browser, url, LANDSCAPE)
     _lose_first_answer(page, "**/api/lanes/car-in/hold")

@@ -199,17 +199,21 @@ function keepNotDone(what) {
     const cut = { what: mine.what || [], maybe: mine.maybe || [], keys: mine.keys || {} };
     const list = key && key.lost ? cut.maybe : cut.what;
     if (!list.includes(name)) list.push(name);
-    if (key) cut.keys[key.what] = { key: key.key, lost: key.lost, after: key.after };
+    if (key) cut.keys[key.what] = { key: key.key, lost: key.lost, until: key.until };
     sessionStorage.setItem(NOT_DONE, JSON.stringify({ user: boot.user, at: Date.now(), ...cut }));
   } catch (err) { /* storage off: the login page still says something was not done */ }
 }
-// The lane keys kept when the login ran out (what -> {key, until, lost, after}), for live.js.
+// The lane keys kept when the login ran out (what -> {key, until, lost}), for live.js: until the
+// time a live page keeps them, RETRY_MS from the tap (kept for KEPT_FOR_MS, the next car's 开闸
+// minutes after the login was answered as the opening the guard had seen in the list, and none made).
 let keptKeys = {};
 function notDoneWords() {
   let kept = null;
   try { kept = JSON.parse(sessionStorage.getItem(NOT_DONE) || "null"); sessionStorage.removeItem(NOT_DONE); } catch (err) { return ""; }
   if (!kept || kept.user !== boot.user || !(Date.now() - kept.at < KEPT_FOR_MS)) return "";
-  for (const [what, key] of Object.entries(kept.keys || {})) keptKeys[what] = { ...key, until: kept.at + KEPT_FOR_MS };
+  for (const [what, key] of Object.entries(kept.keys || {})) {
+    if (Date.now() < key.until) keptKeys[what] = { key: key.key, lost: key.lost, until: key.until };
+  }
   const join = (names) => names.join(boot.lang === "zh" ? "；" : "; ");
   const said = [];
   if ((kept.what || []).length) said.push(fill(T("form.not_done"), { what: join(kept.what) }));

@@ -328,7 +328,6 @@
     const placed = placeOf(lane, a, place);
     if (actionsShown.has(a.key)) return;
     actionsShown.add(a.key);
-    actionShown(a);
     const li = node("li", "manual");
     li.append(node("span", "t", time(a.at)), node("span", "v", `${T("action.opened_by")}: ${T("lane." + a.action)} · ${actorName(a.by_centre, a.by)}`),
       node("span", "r", a.reason));
@@ -637,35 +636,27 @@
   // A lane by hand goes with an Idempotency-Key, one per lane and action, kept until an answer
   // comes, for RETRY_MS: tapped again after none came (网关没有回应: the lane opened, its answer
   // lost on the Wi-Fi), the gateway answers the opening it made (`again`) rather than raising the
-  // barrier a second time, and the guard is told so. A key stands for that same tap tried again
-  // with nothing done on the lane since: an action on the lane answered, or another one the stream
-  // shows (released on the other tablet), lets the lane's keys go. Kept past them, 常开 lost, then
-  // 取消常开, then 常开 for the next vehicle was answered as the first hold, and the lane not held.
+  // barrier a second time, and the guard is told so. An answer to any action of this page's on the
+  // lane lets the lane's keys go: kept past it, 常开 lost, then 取消常开, then 常开 for the next
+  // vehicle was answered as the first hold, and the lane not held. What another tablet does on the
+  // lane lets none go: shown here after the tap though done before it, it took the key of a lost
+  // 开闸 and the retry opened again; the gateway does a hold, release, close or reopen repeated
+  // anew where the lane is no longer so (released on the other tablet since).
   // `lost`: why its last try went unanswered (network, still_saving, internal_error), said when
   // the repeat is answered, and kept with it when the login runs out (keepNotDone: the first tap
-  // after the login sends it). `after`: the lane's newest action shown when it was made.
+  // after the login sends it, within the same RETRY_MS from the tap).
   const handKeys = (laneId) => Array.from(decisionKeys.keys()).filter((what) => what.startsWith(`hand ${laneId} `));
   function handKey(laneId, action) {
     const what = `hand ${laneId} ${action}`;
     const kept = decisionKeys.get(what);
     if (kept && Date.now() < kept.until) return kept;
-    const made = { key: newKey(), until: Date.now() + RETRY_MS, lost: "", after: lanes.get(laneId).actionsAt || "" };
+    const made = { key: newKey(), until: Date.now() + RETRY_MS, lost: "" };
     decisionKeys.set(what, made);
     return made;
   }
-  // Those kept when the login ran out (app.js keptKeys), for the same guard, within KEPT_FOR_MS.
+  // Those kept when the login ran out (app.js keptKeys), for the same guard, until RETRY_MS from the tap.
   for (const [what, kept] of Object.entries(keptKeys)) {
     if (what.startsWith("hand ") && kept && kept.key) decisionKeys.set(what, kept);
-  }
-  // The stream shows an action on a lane: the keys of its other actions made before it go.
-  function actionShown(a) {
-    const lane = lanes.get(a.lane);
-    const at = String(a.key).split(" ").pop();  // its record's own time, UTC to the microsecond
-    if (!lane.actionsAt || at > lane.actionsAt) lane.actionsAt = at;
-    for (const what of handKeys(a.lane)) {
-      const kept = decisionKeys.get(what);
-      if (what !== `hand ${a.lane} ${a.action}` && at > (kept.after || "")) decisionKeys.delete(what);
-    }
   }
   const UNANSWERED = new Set(["network", "still_saving", "internal_error"]);
   document.addEventListener("click", async (e) => {
