@@ -586,9 +586,10 @@ def _finish(conn: sqlite3.Connection, kind: str, version: int, counts: dict[str,
 
 def _deletes_told(conn: sqlite3.Connection, kind: str, version: int) -> dict[str, Any]:
     """What the staging file says of a delta's card deletes besides the counts (staging.py
-    Staged.told): the cards struck off in another form than sent (`held_as`) and those a delete
-    that struck nothing off may mean (`not_held`). Until Review 63v the record and the audit row
-    said `deletes: 1` only, whichever card went."""
+    Staged.told): the cards struck off in another form than sent (`held_as`), those a delete
+    that struck nothing off may mean (`not_held`) and those, left held, a delete that struck a
+    card off may mean too (`still_held`). Until Review 63v the record and the audit row said
+    `deletes: 1` only, whichever card went."""
     try:
         row = conn.execute(
             "SELECT told FROM staging.meta WHERE id = 1 AND kind = ? AND version = ?", (kind, version)

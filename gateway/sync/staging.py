@@ -166,12 +166,13 @@ class Staged:
     masked_phones: int = 0
     # A delta's deletes naming what the store does not hold (_not_held): applied, and counted.
     deletes_not_held: int = 0
-    # A delta's card deletes struck off in another form than sent, and those struck nothing off
-    # that held cards carrying more bits agree with (_card_deletes): named in the sync_applied
-    # record and the audit row (apply.py _finish), for the centre to see which card went or may
-    # be meant.
+    # A delta's card deletes struck off in another form than sent, and the residents' cards
+    # agreeing with a delete's number only partly, left held, of a delete that struck nothing off
+    # (not_held_cards) or something (still_held) (_card_deletes): named in the sync_applied record
+    # and the audit row (apply.py _finish), for the centre to see which card went or may be meant.
     held_as: list[dict[str, Any]] = field(default_factory=list)
     not_held_cards: list[dict[str, Any]] = field(default_factory=list)
+    still_held: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, kind: str, row: Any) -> None:
         getattr(self, {"pass": "passes"}.get(kind, kind + "s")).append(row)
@@ -201,9 +202,10 @@ class Staged:
 
     def told(self) -> dict[str, list[dict[str, Any]]]:
         """What the sync_applied record says of the card deletes besides the counts: `held_as`
-        (the cards struck off in another form than sent) and `not_held` (the cards a delete that
-        struck nothing off may mean), each only where there are any."""
-        told = {"held_as": self.held_as, "not_held": self.not_held_cards}
+        (the cards struck off in another form than sent), `not_held` (the cards a delete that
+        struck nothing off may mean) and `still_held` (those a delete that struck a card off may
+        mean too, left held), each only where there are any."""
+        told = {"held_as": self.held_as, "not_held": self.not_held_cards, "still_held": self.still_held}
         return {key: value for key, value in told.items() if value}
 
 
@@ -428,26 +430,23 @@ def _card_deletes(
     deleted: dict[str, set[str]],
     staged: Staged,
 ) -> list[str]:
-    """The store's cards a delta's card delete strikes off (docs/mqtt.md, Delta). The number as a
-    resident's card is held (372653390, taken before the digit rule, too); a number a pass holds
-    is not held (the card stays with the pass) and nothing else is looked for. Else the residents'
-    cards that are the number written another way carrying the same bits (05686:15694 for
-    0372653390; 372653390 held without the leading zero at a site of 10-digit numbers), named in
-    `staged.held_as`. Else the number itself, struck off nothing (counted: _not_held), the held
-    cards carrying more bits that agree with it named in `staged.not_held_cards` (054:15694 is any
-    of 256 printed numbers: a form replaced, sent again, is no fault). Until Review 63v every held
-    card agreeing on any bits went: one household's two cards for a Wiegand 26 number, the printed
-    number a replaced form's delete was sent again after.
+    """The store's cards a delta's card delete strikes off (docs/mqtt.md, Delta): the number as a
+    resident's card is held (372653390, taken before the digit rule, too), and the residents' cards
+    that are the number written another way carrying the same bits (05686:15694 for 0372653390;
+    372653390 held without the leading zero at a site of 10-digit numbers), named in
+    `staged.held_as`, also where a pass holds the number (its card stays with it). Residents' cards
+    agreeing with it only partly (one carries fewer bits: 054:15694, the Wiegand 26 number, for
+    0372653390, or the other way) are struck off by no guess and refuse nothing: named, for the
+    centre to follow up, in `staged.not_held_cards` where the delete struck nothing off (counted:
+    _not_held), else in `staged.still_held`. Until Review 63vb a number held exactly struck off that
+    form only (R1's 054:15694 of the lost card kept opening, unnamed), a pass holding the number
+    hid a resident's card in another form carrying the same bits, and a number carrying more bits
+    than a held card (a replaced form's delete sent again) refused the whole delta.
 
-    EntryError where the same card is two residents' (which is lost it cannot say); where held
-    cards carrying fewer bits agree with the number (054:15694 for 0389430606: the door takes the
-    card for it, but it may be another card), unless the delta deletes them by the number held or
-    deletes their resident (who takes their cards along); or where the number is short and is no
-    card held (Excel dropped its zeros: csv_rows.whole_number)."""
-    if main.execute(_CARD_HELD, (number,)).fetchone() is not None:
-        return [number]
-    if main.execute(_PASS_CARD, (number,)).fetchone() is not None:
-        return [number]
+    EntryError where the same bits are held as two residents' cards in other forms (which is lost
+    it cannot say), or where the number is short and is no card held (Excel dropped its zeros:
+    csv_rows.whole_number)."""
+    exact = main.execute(_CARD_HELD, (number,)).fetchone() is not None
     agreeing = _cards_agreeing(main, number, job, forms())
     same = agreeing.same
     if len({resident for resident, _ in same.values()}) > 1:
@@ -456,18 +455,19 @@ def _card_deletes(
             f"card: {number} is, read another way, more than one resident's card ({named}): which "
             "is lost it cannot say; delete the lost one by the number the gateway holds"
         )
-    fewer = {
+    partly = {
         value: (resident, ref)
-        for value, (resident, ref) in agreeing.fewer.items()
+        for value, (resident, ref) in {**agreeing.fewer, **agreeing.more}.items()
         if value not in deleted["card"] and ref not in deleted["resident"]
     }
-    if fewer:
-        raise EntryError(_fewer_bits_problem(number, same, fewer))
     if same:
         staged.held_as.append({"card": number, "struck_off": _named(same)})
-        return sorted(same)
-    if agreeing.more:
-        staged.not_held_cards.append({"card": number, "may_be": _named(agreeing.more)})
+    if partly:
+        told = staged.still_held if exact or same else staged.not_held_cards
+        told.append({"card": number, "may_be": _named(partly)})
+    if same:
+        return [number, *sorted(same)] if exact else sorted(same)
+    if exact or partly or main.execute(_PASS_CARD, (number,)).fetchone() is not None:
         return [number]
     if job.card_digits is not None:
         try:
@@ -479,28 +479,6 @@ def _card_deletes(
 
 def _named(held: _Held) -> list[dict[str, str | None]]:
     return [{"card": value, "resident": ref} for value, (_, ref) in sorted(held.items())]
-
-
-def _fewer_bits_problem(number: str, same: _Held, fewer: _Held) -> str:
-    """Why a card delete is refused where held cards carrying fewer bits agree with it, and what
-    to send: the gateway never guesses that a Wiegand 26 number is the card meant."""
-
-    def listed(held: _Held) -> str:
-        held_by = ((value, f"resident {ref}" if ref else "no resident") for value, (_, ref) in held.items())
-        return ", ".join(f"{value} ({holder})" for value, holder in sorted(held_by))
-
-    numbers = " and ".join(sorted(fewer))
-    if not same:
-        return (
-            f"card: {number} is not held; the gateway holds {listed(fewer)}, which the door takes for "
-            f"it: to strike it off, delete {numbers}; if that is another card, leave this delete out"
-        )
-    return (
-        f"card: {number} is held as {listed(same)}, and the gateway holds {listed(fewer)} too, which "
-        f"the door takes for it once {' and '.join(sorted(same))} is struck off: to strike the card "
-        f"off, delete {numbers} too in this delta; if that is another card, delete "
-        f"{' and '.join(sorted(same))} (the number held) in place of {number}"
-    )
 
 
 def _cards_agreeing(main: sqlite3.Connection, number: str, job: StageJob, forms: set[Form]) -> _Agreeing:
