@@ -402,7 +402,6 @@ def _deleted(deletes: list[Any]) -> dict[str, set[str]]:
 
 
 # A card delete strikes off a resident's card: a card a pass holds stays with it (apply.py _DELETES).
-_CARD_HELD = "SELECT 1 FROM credentials WHERE kind = 'card' AND pass_id IS NULL AND value = ?"
 _PASS_CARD = "SELECT 1 FROM credentials WHERE kind = 'card' AND pass_id IS NOT NULL AND value = ?"
 _CARDS_HELD = """SELECT c.value, c.resident_id, r.ref FROM credentials c
     LEFT JOIN residents r ON r.id = c.resident_id
@@ -446,7 +445,7 @@ def _card_deletes(
     EntryError where the same bits are held as two residents' cards in other forms (which is lost
     it cannot say), or where the number is short and is no card held (Excel dropped its zeros:
     csv_rows.whole_number)."""
-    exact = main.execute(_CARD_HELD, (number,)).fetchone() is not None
+    exact = main.execute(_HELD["card"], (number,)).fetchone() is not None
     agreeing = _cards_agreeing(main, number, job, forms())
     same = agreeing.same
     if len({resident for resident, _ in same.values()}) > 1:
