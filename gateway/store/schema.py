@@ -15,6 +15,9 @@ from gateway.store.schema_first import FIRST_MIGRATIONS, follow, highest_named, 
 # in its own process, an admin).
 _NOW = "strftime('%Y-%m-%dT%H:%M:%f000+00:00', 'now')"
 
+# Migration 66's: the outbox stream records are queued in now, the newest (gateway/store/outbox.py).
+_STREAM_NOW = "SELECT stream FROM outbox_streams ORDER BY first_seq DESC LIMIT 1"
+
 
 def _move_subject(old: str, new: str) -> str:
     """Migration 17's trigger body: what is still open under the subject `old` (stays, booth
@@ -1233,6 +1236,24 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE patrol_taps ADD COLUMN not_counted TEXT;
     """,
+    # The outbox stream each row the centre keys by a gateway id was made in (gateway/store/
+    # id_streams.py): a database numbers its receipts, charges, stays, passes and materials records
+    # itself, and a copy put back (README, going back; a power cut with storage.sync = "normal")
+    # numbers them on from where it stands, in a stream of its own. A payment taken before and
+    # corrected after went up naming the new stream, a payment the centre never had, and the copy's
+    # charge 2 was another car's charge 2 at the centre (Review 64B). Set as a row is made, from
+    # the stream its records then go up in (NULL on a database with none yet). The rows made before
+    # this step take the stream of now: their records went on naming it.
+    "".join(
+        f"""
+        ALTER TABLE {table} ADD COLUMN id_stream TEXT;
+        CREATE TRIGGER {table}_id_stream AFTER INSERT ON {table} BEGIN
+            UPDATE {table} SET id_stream = ({_STREAM_NOW}) WHERE id = NEW.id;
+        END;
+        UPDATE {table} SET id_stream = ({_STREAM_NOW});
+        """
+        for table in ("payments", "charges", "stays", "passes", "materials_out")
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -16,10 +16,12 @@ from tests.parking.conftest import DOOR_OUT, T0
 M = timedelta(minutes=1)
 CARD = "0000000007"
 
+_ID_STREAMS = ("payments", "charges", "stays", "passes", "materials_out")  # migration 66's tables
+
 # What migration 44 creates, and migration 47 (its index of passages on foot by holder; its trigger
 # goes with 44's), and the columns migrations 54 and 55 add (a column cannot be added twice, where
-# the steps that make tables run again over them), and 62's and 63's, 64's index and 65's column: a
-# schema-43 gateway had none of it.
+# the steps that make tables run again over them), and 62's and 63's, 64's index, 65's column and
+# 66's columns and triggers: a schema-43 gateway had none of it.
 _MIGRATION_44 = (
     "DROP TRIGGER struck_off_on_foot_remembered",
     "DROP TABLE struck_off_on_foot",
@@ -32,6 +34,8 @@ _MIGRATION_44 = (
     "ALTER TABLE sync_state DROP COLUMN snapshot_owed_at",
     "DROP INDEX access_log_no_entry_refused",
     "ALTER TABLE patrol_taps DROP COLUMN not_counted",
+    *(f"DROP TRIGGER {t}_id_stream" for t in _ID_STREAMS),
+    *(f"ALTER TABLE {t} DROP COLUMN id_stream" for t in _ID_STREAMS),
     "PRAGMA user_version = 43",
 )
 
