@@ -135,12 +135,14 @@ def done_already(
     and when (`at`, in the zone of `at`, the request's time: the site's), and where it was the
     account asking, `state` "same_account": not another's doing, but not known to be this tablet's
     either (one account may be logged in on two booth tablets). Only the page knows whether its own
-    tap went unanswered (网关没有回应) and so was this one (app.js). `by` None (no record): no data."""
+    tap went unanswered (网关没有回应) and so was this one (app.js). `by` None (no record): no data.
+    The message gives the time as `at` does: with the stored text, a centre's reply said 01:00+00:00
+    beside its `done_at` 09:00+08:00 for one acknowledgement (review 64B)."""
     data: dict[str, str] = {}
     if by is not None:
         when = from_db(done_at) or at
         data = {**shown_by(conn, by), "at": when.astimezone(at.tzinfo).isoformat(timespec="seconds")}
         if by == actor:
             data["state"] = "same_account"
-    done = f" by {by} at {done_at}" if by is not None else ""
+    done = f" by {by} at {data['at']}" if by is not None else ""
     return Conflict(f"{what} already{done}", fix="nothing to do", code="already_done", data=data)
