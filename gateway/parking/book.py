@@ -28,7 +28,8 @@ BILLABLE = ("temporary", "visitor")
 # (day_fee, 按一天收费, as a car with no entry record under exit_without_entry = "charge"): never
 # let out free, and held at the barrier, where the guard takes the fee or lets the car out by hand
 # for what it owes. A day without a cap is one of real time (timefmt.later): on the day the clocks
-# change too.
+# change too. Not a stay paid up and leaving within its grace: its fee stops where it was paid up
+# to (fee_end).
 UNTIMED = timedelta(days=1)
 # The billings a run-out monthly period makes a car pay by time under: a monthly stay, and one that
 # came in as a temporary car because its period had lapsed. Not a car on its own slot (billing
@@ -105,16 +106,23 @@ def month_ran_out(billing: str | None, until: datetime | None, at: datetime) -> 
     return until
 
 
-def fee_end(at: datetime, payments: list[Paid], grace: timedelta) -> datetime:
+def fee_end(
+    at: datetime, payments: list[Paid], grace: timedelta, entered: datetime | None = None
+) -> datetime:
     """Paid, and leaving within the grace period after paying: the fee stops where it was paid up
     to (for a fee taken at the lane, the moment the car was held there, however long the guard
     took to confirm it). Of two payments worked out to the same moment (the rest of a fee taken
     within an earlier one's grace), the later one's grace counts. A payment's grace is the longer of
     the one it was given (its receipt's leave_by) and `grace`, the config's now: a grace lowered
-    since asked a car for more before the time its receipt gave."""
+    since asked a car for more before the time its receipt gave. `at` before the stay's entry
+    (`entered`) within that grace is the clock set back since the payment (NTP correcting a fast
+    clock): the fee stops where it was paid up to, the stay charged what it paid. Run to `at`, the
+    stay could not be timed, and the car that owed nothing was asked a day's fee less what it paid."""
     if payments:
         last = max(payments, key=lambda p: (p.fee_until, p.paid_at))
         if at <= last.paid_at + max(grace, last.grace or grace):
+            if entered is not None and _before(at, entered):
+                return last.fee_until
             return min(last.fee_until, at)
     return at
 
@@ -277,7 +285,7 @@ def quote(
     which only an entrance gives (the caller tells: gateway/parking/desk_checks.py missed_entry)."""
     until = None
     if stay is not None:
-        until = fee_end(at, payments, rules.grace)
+        until = fee_end(at, payments, rules.grace, stay.entered_at)
         charge = stay_charge(stay, rules, until)
     elif unregistered:
         charge = no_entry_charge(vehicle_class, rules, at)
