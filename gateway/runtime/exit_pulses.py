@@ -2,9 +2,10 @@
 
 A decision that lets a car out at a vehicle exit pulses the lane's relays, and so may a guard's
 opening by hand; the car has left once one pulse of its passage was taken (the arm rose where that
-is watched), and has not while none was: its stay is put back open. Kept apart from the gateway,
-which builds it with what it works on: the exits' memory of passages (ExitPassages), the lanes'
-boards, and the worker's connection and turn.
+is watched), and has not while none was: its stay is put back open. So, at a door, a person let
+through whose lock no relay opened has not gone through: her passage on foot is taken back. Kept
+apart from the gateway, which builds it with what it works on: the exits' memory of passages
+(ExitPassages), the lanes' boards, and the worker's connection and turn.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from gateway.parking.service import ParkingDesk
 from gateway.runtime.lane_boards import ExitPassages, JoinedByHand, LaneBoards, PassagePulses, Pulsed, settled
 from gateway.runtime.texts import fault_lines
 from gateway.site import Site
+from gateway.store.audit import audit
 from gateway.store.database import storage_cause, storage_fix, transaction
 from gateway.store.parking import handover, slot_left_to_hand_on
+from gateway.store.record import not_through
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +70,10 @@ class ExitPulses:
         or, for a repeat of it (flag again: the camera deciding the car still at the barrier
         before a Modbus module answered), the passage's it repeats (judged already: the repeat's
         own, ExitPassages.repeated). None of them taken, the car has not left (_not_let_out); one
-        taken, the arm rose and it drove out."""
+        taken, the arm rose and it drove out. At a door, none of `ev`'s taken, the person did not
+        go through (_door_known)."""
+        if lane.type == "pedestrian":
+            return partial(self._door_known, ev, lane.direction, threading.current_thread())
         if lane.direction != "exit" or lane.type != "vehicle":
             return _nothing_to_do
         if is_passage(ev.flags):
@@ -77,6 +83,50 @@ class ExitPulses:
         if passage is None:
             return _nothing_to_do
         return partial(self._passage_known, passage, threading.current_thread())
+
+    def _door_known(self, ev: AccessEvent, direction: str, deciding: threading.Thread, took: bool) -> None:
+        """The pulses of `ev`, a passage on foot, known: none taken (the lock's relay board unplugged
+        or without power; the door shows 门禁故障 请联系保安), she did not go through, and her
+        passage is taken back (_not_through). Unlike a car at a vehicle entrance (kept inside on
+        record: docs/parking.md, *Let out by hand*), nothing hangs on it: no stay, no fee, and a
+        door lets anyone out, one with no entry on record too. Kept inside, hard anti-passback
+        refused her 重复入场 at the door that never let her in, also once the board was back."""
+        if not took:
+            self._in_turn(deciding, lambda conn: self._not_through(conn, ev, direction))
+
+    def _not_through(self, conn: sqlite3.Connection, ev: AccessEvent, direction: str) -> None:
+        """`ev`'s passage on foot taken back (store not_through), audited by the gateway with why,
+        in a transaction of its own after the decision's. Not stored, she stays where the decision
+        put her: said, with the fix, never raised into the lane's other work."""
+        way = "in" if direction == "entrance" else "out"
+        try:
+            with transaction(conn):
+                if not not_through(conn, ev, direction):
+                    return
+                why = f"not let {way} at {ev.lane}: its lock did not open (no relay took the pulse)"
+                audit(conn, ev.at, "gateway", "presence.not_through", ev.subject, f"{ev.holder_name}: {why}")
+        except Exception as exc:
+            cause = storage_cause(exc, self.data_dir)
+            log.error(
+                "person let %s at %s through a lock that did not open is still %s on record event=%s "
+                "subject=%s error=%s fix=%s",
+                way,
+                ev.lane,
+                "inside" if way == "in" else "outside",
+                ev.event_id,
+                ev.subject,
+                exc,
+                storage_fix(cause, self.data_dir),
+                exc_info=cause == "fault",  # a bug: its traceback
+            )
+            return
+        log.warning(
+            "person not let %s at %s: its lock did not open; the passage taken back subject=%s "
+            "fix=check the door's relay board and its power; the next tap is decided afresh",
+            way,
+            ev.lane,
+            ev.subject,
+        )
 
     def opened_by_hand(self, lane: str) -> JoinedByHand:
         """An opening or a hold by hand of `lane` about to drive its relays (HandLanes): at a
