@@ -190,7 +190,28 @@ def _modbus_bus(users: list[tuple[int, _Serial]]) -> list[Problem]:
         for i, device in users
         if isinstance(device, ModbusDevice) and device.coil is not None
     ]
-    return problems + _used_once(coils, "already drives", fix="use another coil or unit")
+    problems += _used_once(coils, "already drives", fix="use another coil or unit")
+    # A discrete input read for two roles or by two lanes (a block copied with its loop's input
+    # kept) reads one contact as both: the loop's "no car" is the barrier's "not down", 强行开门 at
+    # an idle lane. Refused, as a GPIO pin wired twice is; a lane's loop is its own.
+    inputs = [
+        _Use(
+            (device.unit, address),
+            f"unit {device.unit} input {address}",
+            f"device {device.id!r} (inputs.{name})",
+            ("devices", i, "inputs", name),
+            address,
+        )
+        for i, device in users
+        if isinstance(device, ModbusDevice)
+        for name, address in device.inputs.model_dump().items()
+        if address is not None
+    ]
+    return problems + _used_once(
+        inputs,
+        "is already read by",
+        fix="wire it to a free input of the module and give that input's number here",
+    )
 
 
 def _lcus_board(users: list[tuple[int, _Serial]]) -> list[Problem]:
