@@ -17,6 +17,10 @@ from drivers.health import DeviceHealth
 
 log = logging.getLogger(__name__)
 
+# How long a write waits for a port that takes no data (a board's controller wedged, its line
+# flow-stopped) before it gives up.
+WRITE_TIMEOUT_S = 1.0
+
 
 class PortError(OSError):
     """A port that cannot be opened or used; the message names the port and the fix."""
@@ -42,7 +46,9 @@ class Backoff:
 def open_port(path: str, baudrate: int, timeout: float | None = 0.2, **kwargs: Any) -> serial.Serial:
     """The port, opened exclusively; PortError with the fix when that cannot be done."""
     try:
-        return serial.Serial(path, baudrate, timeout=timeout, write_timeout=1.0, exclusive=True, **kwargs)
+        return serial.Serial(
+            path, baudrate, timeout=timeout, write_timeout=WRITE_TIMEOUT_S, exclusive=True, **kwargs
+        )
     except serial.SerialException as exc:
         raise PortError(explain(path, exc)) from exc
     except (OSError, ValueError) as exc:

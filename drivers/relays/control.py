@@ -24,10 +24,10 @@ log = logging.getLogger(__name__)
 
 @runtime_checkable
 class WrittenLater(Protocol):
-    """A relay written by a thread of its own (a Modbus module: its bus writes the coil). Its
-    pulse(), hold() and release() return before anything reached the relay and never fail, and its
-    health may be a poll's, older than the pulse: whether it took a pulse, a hold or a release is
-    known from the write's outcome only."""
+    """A relay written by a thread of its own (a Modbus module: its bus writes the coil; an LCUS
+    board: its own thread writes the channel). Its pulse(), hold() and release() return before
+    anything reached the relay and never fail, and its health may be a poll's, older than the
+    pulse: whether it took a pulse, a hold or a release is known from the write's outcome only."""
 
     @property
     def answer_within_s(self) -> float:

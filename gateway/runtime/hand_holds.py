@@ -246,9 +246,10 @@ class LaneHolds(LaneDisplays, LaneWrites):
             )
 
     def _down_later(self, lane: str, relays: list[WrittenLater]) -> None:
-        """A release its Modbus relays did not take (the adapter unplugged) is still wanted, and
-        written once they answer again: the lane is then no longer held, in `held` (the pages:
-        常开中, the centre's lane_modes) nor in the barrier watch. Kept held, a barrier down and its
+        """A release its relays written later did not take (a Modbus adapter unplugged, an LCUS
+        board that takes no data) is still wanted, and written once they answer again: the lane is
+        then no longer held, in `held` (the pages: 常开中, the centre's lane_modes) nor in the
+        barrier watch. Kept held, a barrier down and its
         hold off record (a restart showed it normal) was shown held by the guard for good, and a car
         forcing the arm up raised no forced_open alarm. Unless the lane was held again meanwhile
         (a hold that took), or released again (this release's wait is then that one's). Told on the

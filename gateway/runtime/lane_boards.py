@@ -5,7 +5,9 @@ Most relays know at once whether they took a pulse: the write raised, or the boa
 it. A Modbus module's bus writes the coil on its own thread (WrittenLater), and the module's health
 is its last request's, older than the pulse: a lost poll, or a module not polled yet as the gateway
 starts, reads offline while the barrier rises, and a module that lost its supply since reads online
-while it stays down. Its pulse's outcome, settled later, decides instead (tell_opening).
+while it stays down. Its pulse's outcome, settled later, decides instead (tell_opening). An LCUS
+board is written on its own thread too (WrittenLater): one that takes no data holds a write for the
+port's write timeout, which on the decision worker held up every other lane (Review 64D).
 """
 
 from __future__ import annotations

@@ -89,6 +89,8 @@ def test_a_hold_reopening_the_board_and_a_release_on_its_other_channel_both_go_t
         board.plug()
         holder.start()
         holder.join(timeout=30)
+        # The hold returns at once, written (and the board reopened) on the board's thread.
+        wait_for(lambda: releasing, "the hold to reopen the board")
         releasing[0].join(timeout=30)
         assert not holder.is_alive() and not releasing[0].is_alive(), "the hold and the release stuck"
         frames = board.pending(wait=0.3)
