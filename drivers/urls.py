@@ -18,6 +18,11 @@ _HEAD = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:/+")
 _USER_AT = re.compile(r"[A-Za-z0-9_.+\-]+:\S*@\S*")
 # An IP address and port: never a user name and password, which `user:` with no '@' may be.
 _IP_AND_PORT = re.compile(r"(\d{1,3}(\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]):\d{1,5}")
+# A host and port with a dot in the host (cam-east.local:554) or localhost: never a user name and
+# password as one is typed for a camera (admin:Abc#1234), so an '@' after it is in the path.
+_NAMED_HOST_AND_PORT = re.compile(r"(localhost|[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+):\d{1,5}")
+# The characters FFmpeg ends a url's authority at: a user name or password holding one never logs in.
+USERINFO_CUT = "#?/"
 # A query parameter, `name=value`, after the '?' or between '&' or ';'. Its value runs to the next
 # parameter or the fragment: in a url given whole, spaces included (a password typed with one); in
 # a message, to the next space (a quote after it hidden too).
@@ -123,6 +128,29 @@ def _authority(rest: str) -> str:
     if ":" not in userinfo or len(before) < len(authority) or _IP_AND_PORT.fullmatch(authority):
         return authority
     return f"{before}@{re.split(r'[/?#]', after, maxsplit=1)[0]}"
+
+
+def userinfo_cut(url: str) -> str:
+    """The characters of USERINFO_CUT in the user name and password of `url` (in the order they
+    come: "#" for rtsp://admin:Abc#1234@host/...), "" where there are none.
+
+    FFmpeg takes the authority up to the first '/', '?' or '#' (see _authority), so for a password
+    holding one it asks another host, or this one with a password cut short, and never logs in:
+    the camera is offline as if the password were wrong. The user information is the text between
+    '://' and the url's last '@', where the text before the first of those characters begins a
+    password (holds a ':', no '@') and is not an address and port (rtsp://10.0.0.5:554/ch1?u=a@b,
+    rtsp://cam.local:554/...: an '@' in the path or query of a url that has no password)."""
+    head = _HEAD.match(url)
+    if head is None or "://" not in head.group(0):
+        return ""
+    rest = url[head.end() :]
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    if "@" in authority or ":" not in authority or "@" not in rest[len(authority) :]:
+        return ""
+    if _IP_AND_PORT.fullmatch(authority) or _NAMED_HOST_AND_PORT.fullmatch(authority):
+        return ""
+    userinfo = rest.rpartition("@")[0]
+    return "".join(dict.fromkeys(c for c in userinfo if c in USERINFO_CUT))
 
 
 def redact_urls(text: str) -> str:

@@ -10,6 +10,7 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 
 from drivers.relays.gpio import NO_GPIOZERO_FIX, NO_PIN_LIBRARY_FIX, pin_library_found
+from drivers.urls import userinfo_cut
 from gateway.config.devices import (
     CameraDevice,
     GpioDevice,
@@ -25,7 +26,14 @@ _Serial = SerialReaderDevice | LcusRelayDevice | ModbusDevice | SerialDisplayDev
 
 
 def check_devices(cfg: SiteConfig) -> list[Problem]:
-    return _serial_ports(cfg) + _usb_cameras(cfg) + _gpio_pins(cfg) + _checkpoints(cfg) + _plate_backends(cfg)
+    return (
+        _serial_ports(cfg)
+        + _usb_cameras(cfg)
+        + _camera_logins(cfg)
+        + _gpio_pins(cfg)
+        + _checkpoints(cfg)
+        + _plate_backends(cfg)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +78,29 @@ def _usb_cameras(cfg: SiteConfig) -> list[Problem]:
         "is also used by",
         fix="a USB (V4L2) camera streams to one reader only: give each lane its own camera",
     )
+
+
+def _camera_logins(cfg: SiteConfig) -> list[Problem]:
+    """A camera url whose password holds '#', '?' or '/' (Hikvision asks for a special character,
+    and it is typed as set): FFmpeg never logs in with it, and the camera is offline saying to
+    check the password, which is right. Written percent-encoded (%23), FFmpeg reads it."""
+    problems = []
+    for i, device in enumerate(cfg.devices):
+        cut = userinfo_cut(device.url) if isinstance(device, CameraDevice) else ""
+        if cut:
+            held = " and ".join(f"'{c}'" for c in cut)
+            problems.append(
+                Problem(
+                    ("devices", i, "url"),
+                    f"the user name or password holds {held}: FFmpeg, which opens the camera, ends "
+                    "them at the first '/', '?' or '#', so it never logs in (the camera stays "
+                    "offline, as if the password were wrong)",
+                    device.url,
+                    fix="write # as %23, ? as %3F, / as %2F in the url's password (P#ss is written "
+                    "P%23ss); the camera's password stays as it is",
+                )
+            )
+    return problems
 
 
 def _plate_backends(cfg: SiteConfig) -> list[Problem]:

@@ -360,7 +360,9 @@ class CameraDevice(_Device):
         title="Stream",
         description="rtsp://user:pass@host/..., http://host/video.mjpg, a USB camera (V4L2): "
         "/dev/v4l/by-id/usb-...-video-index0 (a name that stays the same on replug), usb:0 or "
-        "/dev/video0 (any path under /dev/ is a V4L2 device), or the absolute path of a video file.",
+        "/dev/video0 (any path under /dev/ is a V4L2 device), or the absolute path of a video file. "
+        "A password holding #, ? or / is written %23, %3F, %2F (FFmpeg never logs in with it "
+        "otherwise: refused).",
     )
     max_frame_age_s: float = Field(
         0.5,
