@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from drivers.displays.voice import not_installed
+from gateway.config.closed_ahead import closed_management_ahead
 from gateway.config.crosscheck import capacity_warnings, guard_card_warnings
 from gateway.config.devicecheck import gpio_library_warnings
 from gateway.config.devices import SerialReaderDevice, VoiceDevice
@@ -388,6 +389,7 @@ def warnings(cfg: SiteConfig, config: Path | None = None) -> list[str]:
     found += capacity_warnings(cfg)
     found += guard_card_warnings(cfg)
     found += free_first_periods(cfg.parking)
+    found += closed_management_ahead(cfg, datetime.now(UTC))  # its days are the site's
     found += gpio_library_warnings(cfg)
     found += _listen_not_here(cfg.http)
     if cfg.http.port < 1024:

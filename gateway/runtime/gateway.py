@@ -21,6 +21,7 @@ from collections import deque
 from pathlib import Path
 
 from drivers.cameras.snapshots import SnapshotWriter
+from gateway.config.closed_ahead import closed_management_ahead
 from gateway.config.models import SiteConfig
 from gateway.events import AccessEvent
 from gateway.parking.operations import Operations, worker_of
@@ -94,6 +95,9 @@ class Gateway(Deciding, GatewayInputs):
         self.outbox_stream = check_outbox_stream(self.conn, self.data_dir, self.now())
         # What the config edited since left behind: slots, stays, tariff prices, the site id.
         say_at_start(self.conn, self.parking.rules.tariffs, self.site, self.now())
+        # As check-config says it: a closed-management period in force or near (an old example's December).
+        for warning in closed_management_ahead(cfg, self.now()):
+            log.warning("%s", warning)
         # A short video of each barrier alarm and opening by hand (event_clips.py), where cameras keep them.
         self.clips = (
             EventClips(self.data_dir, self.devices.clip_cameras, self.devices.health, self.site.tz)
