@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections import Counter
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from gateway.config.devicecheck import check_devices
 from gateway.config.devices import SerialReaderDevice
@@ -155,6 +158,40 @@ def retention_warnings(cfg: SiteConfig) -> list[str]:
         f"less than the one week the estate management plans ask; fix: set snapshots_days = "
         f"{SNAPSHOTS_DAYS_ASKED} (or more) under [retention] in the site config, unless the estate "
         "chose fewer"
+    ]
+
+
+# Etc/GMT+8 and the like: POSIX names, whose sign is the inverse of the offset (Etc/GMT+8 is UTC-8).
+_ETC_GMT = re.compile(r"Etc/GMT([+-])(\d{1,2})")
+CHINA_ZONE = "Asia/Shanghai"
+
+
+def timezone_warnings(cfg: SiteConfig) -> list[str]:
+    """An Etc/GMT+N or Etc/GMT-N zone (N not 0): valid, but its sign is the inverse of what it reads,
+    so an installer who knows China's time as "GMT+8" writes Etc/GMT+8, UTC-8, and the site's clock
+    (opening hours, closed-management days, fees, reports) runs 16 hours behind Beijing. A
+    warning, not a refusal, as for retention_warnings: a site may keep such a zone on purpose."""
+    name = cfg.site.timezone
+    found = _ETC_GMT.fullmatch(name)
+    if found is None or int(found[2]) == 0:
+        return []
+    now = datetime.now(UTC)
+    here, china = now.astimezone(ZoneInfo(name)), now.astimezone(ZoneInfo(CHINA_ZONE))
+    behind = round(
+        ((china.utcoffset() or timedelta()) - (here.utcoffset() or timedelta())) / timedelta(hours=1)
+    )
+    offset = here.strftime("%z")
+    if behind == 0:
+        where, fix = "Beijing time", "the same time, named as it reads"
+    else:
+        side = "behind" if behind > 0 else "ahead of"
+        where, fix = f"{abs(behind)} hours {side} Beijing time", "China's time"
+    return [
+        f'site.timezone = "{name}" is UTC{offset[:3]}:{offset[3:]}, {where}: the sign of an Etc/GMT '
+        "name is the inverse of the offset (China's GMT+8 is Etc/GMT-8), "
+        "and the site's opening hours, closed-management days, fees and reports follow it; fix: set "
+        f'timezone = "{CHINA_ZONE}" under [site] in the site config ({fix}), unless the site keeps '
+        "this offset on purpose"
     ]
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from gateway.config.crosscheck import cross_check, retention_warnings
+from gateway.config.crosscheck import cross_check, retention_warnings, timezone_warnings
 from gateway.config.models import SiteConfig
 from gateway.config.problems import ConfigError, Problem, from_validation, line_index, with_lines
 
@@ -64,7 +64,7 @@ def load_config(path: str | Path, *, warn: bool = True) -> SiteConfig:
             ],
         ) from exc
     cfg = parse_config(text, name, base_dir=path.resolve().parent)
-    for warning in retention_warnings(cfg) if warn else ():
+    for warning in [*retention_warnings(cfg), *timezone_warnings(cfg)] if warn else ():
         log.warning("%s: %s", name, warning)
     return cfg
 

@@ -49,7 +49,11 @@ class SiteInfo(Strict):
     id: Identifier = Field(title="Site id", description="Names this gateway upstream (MQTT topics).")
     name: str = Field(title="Site name", description="Shown to guards, e.g. 阳光花园北区.")
     timezone: str = Field(
-        "Asia/Shanghai", title="Time zone", description="IANA name; opening hours are local time."
+        "Asia/Shanghai",
+        title="Time zone",
+        description="IANA name; opening hours are local time. An Etc/GMT name's sign is the inverse "
+        "of its offset (Etc/GMT+8 is UTC-8, 16 hours behind Beijing): check-config and the start "
+        "warn of one.",
     )
     language: Literal["zh", "en"] = Field(
         "zh", title="Language", description="Language of lane displays and guard pages."
