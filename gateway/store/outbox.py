@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from gateway.ids import uuid7
+from gateway.store.id_streams import named
 from gateway.timefmt import to_db
 
 PAYLOAD_VERSION = 1
@@ -21,9 +22,11 @@ def enqueue(
     at: datetime,
     event_id: str | None = None,
 ) -> str:
-    """Queue one upstream message; call inside the transaction that writes the record itself."""
+    """Queue one upstream message; call inside the transaction that writes the record itself. Each
+    gateway id it names that the centre keys by gets the stream it was made in beside it
+    (gateway/store/id_streams.py)."""
     event_id = event_id or uuid7()
-    _insert(conn, event_id, topic, _body(topic, event_id, payload), at)
+    _insert(conn, event_id, topic, _body(topic, event_id, named(conn, topic, payload)), at)
     return event_id
 
 

@@ -130,7 +130,8 @@ def test_the_restoration_is_on_the_audit_trail_upstream_and_in_the_days_report(
         assert [bool(p.get("restored")) for p in records] == [False, True], records
         restored = records[-1]["restored"]
         assert (restored["stay_id"], restored["plate"], restored["billing"]) == (b_stay, B, "slot"), restored
-        assert again["restored"] == restored, again
+        # The record names the stay's stream beside its id too (docs/mqtt.md, Streams); the answer not.
+        assert again["restored"] == {k: v for k, v in restored.items() if k != "stay_stream"}, again
 
         s.now = T0 + 4 * H
         assert s.show("car-out", B).reason == "resident"
