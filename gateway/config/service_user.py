@@ -54,3 +54,22 @@ def this_command_as(user: str) -> str:
         str(Path(w).absolute()) if argv[:i][-1:] in (["-c"], ["--config"]) else w for i, w in enumerate(argv)
     ]
     return shlex.join(["sudo", "-u", user, gateway_command(), *words]) + ("" if words else " COMMAND ...")
+
+
+def first_admin_as(user: str, config: Path | None) -> str:
+    """The line that adds the guard pages' first admin as `user` (`gateway user add`), for a start
+    that finds no account: nobody can log in, and there is no default password."""
+    file = shlex.quote(str(config.absolute())) if config is not None else "FILE"
+    return f"sudo -u {user} {shlex.quote(gateway_command())} user add -c {file} --admin NAME"
+
+
+def config_given() -> Path | None:
+    """The site config the command running now was given (`-c`, `--config`), as the unit's
+    ExecStart gives `gateway run` its file; None where it was given none."""
+    argv = sys.argv[1:]
+    for i, word in enumerate(argv):
+        if word in ("-c", "--config") and i + 1 < len(argv):
+            return Path(argv[i + 1])
+        if word.startswith("--config="):
+            return Path(word.partition("=")[2])
+    return None

@@ -23,6 +23,7 @@ from pathlib import Path
 from drivers.cameras.snapshots import SnapshotWriter
 from gateway.config.closed_ahead import closed_management_ahead
 from gateway.config.models import SiteConfig
+from gateway.config.service_user import SERVICE_USER, config_given, first_admin_as
 from gateway.events import AccessEvent
 from gateway.parking.operations import Operations, worker_of
 from gateway.parking.retention import Room, make_room
@@ -47,6 +48,7 @@ from gateway.runtime.logsetup import log_in_zone
 from gateway.runtime.outbox_stream import check_outbox_stream
 from gateway.runtime.worker import Checkpointer, DecisionWorker
 from gateway.site import Site
+from gateway.store.accounts import list_accounts
 from gateway.store.card_forms import RegisteredCards
 from gateway.store.database import DB_NAME, date_in_site_zone, open_database, use_incremental_vacuum
 from gateway.store.lanes import modes_on_record
@@ -98,6 +100,12 @@ class Gateway(Deciding, GatewayInputs):
         # As check-config says it: a closed-management period in force or near (an old example's December).
         for warning in closed_management_ahead(cfg, self.now()):
             log.warning("%s", warning)
+        if not list_accounts(self.conn):  # a new install's first start, before its first admin
+            log.warning(
+                "no accounts yet: nobody can log in to the guard pages (用户名或密码错误 to any name; "
+                "there is no default password); add the first admin with `%s`",
+                first_admin_as(SERVICE_USER, config_given()),
+            )
         # A short video of each barrier alarm and opening by hand (event_clips.py), where cameras keep them.
         self.clips = (
             EventClips(self.data_dir, self.devices.clip_cameras, self.devices.health, self.site.tz)
