@@ -10,13 +10,15 @@ from datetime import datetime, timedelta
 
 from gateway.core import LaneRules, Presented
 from gateway.parking.book import Rules, StayFacts
-from gateway.parking.desk_checks import missed_entry
+from gateway.parking.desk_checks import fee_until, missed_entry
 from gateway.parking.fees import Tariff
 from gateway.parking.tariffs import known_since, tariffs_from_config
 from gateway.site import Site
 from gateway.store.config_seen import tariffs_first_seen, tariffs_seen_for_good
+from gateway.store.holds import Held, closed_since
 from gateway.store.lookup import lookup, subject_of
 from gateway.store.parking import Owed, ParkingError, carry_reentry, keep_what_was_paid, owed
+from gateway.timefmt import elapsed
 
 # Whether a plate camera of a lane still has a plate in view (Devices.sees).
 Sees = Callable[[str, str], bool]
@@ -86,6 +88,18 @@ class DeskBase:
             until = priced_until or at
             account = owed(conn, rules, stay.subject, until, vehicle_class=stay.vehicle_class, stay=stay)
         return keep_what_was_paid(conn, rules, account, event_id, at)
+
+    def _fee_until(
+        self, conn: sqlite3.Connection, lane: str, held: Held | None, at: datetime, car: str
+    ) -> datetime:
+        """Where the fee of the car `car` (as its hold is keyed) at the exit `lane` at `at` ends: at
+        the start of its hold `held` there (fee_until), or before it, when the car got to that exit
+        while it was closed and stood refused there (closed_since): the gateway kept it at the
+        barrier, and its grace after paying or its free minutes are judged then, whenever the lane
+        reopens. The lane display, the guard's quote, the booth's and the fee taken alike."""
+        until = fee_until(held, at)
+        closed = closed_since(conn, lane, car, until, self.site.lanes)
+        return closed if closed is not None and elapsed(closed, until) > timedelta(0) else until
 
     def _exits(self) -> list[str]:
         return sorted(k for k, v in self.site.lanes.items() if v.direction == "exit" and v.type == "vehicle")

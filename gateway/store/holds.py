@@ -483,6 +483,64 @@ def held_at_lane(
     return held[0] if held else None
 
 
+# A car an exit refused because the lane was closed (lane_closed: by a guard or the central server,
+# for repair) was kept at its barrier by the gateway, not by its driver: its fee runs to when it got
+# there (closed_since), as a held car's runs to its hold's start, and its grace after paying or its
+# free minutes are judged there when the lane reopens. Let out by the guard's opening, its fee ran
+# to the refusal; decided again on the lane reopened, it ran to that read, and the car that paid
+# within its grace or came within its free minutes was held for more (Review 64a).
+# Its newest refusal there by record, dated within :since..:until and written before row :before,
+# on the index of such refusals by time (migration 67): the few of a lane closed for repair.
+_CLOSED_BEFORE = f"""
+SELECT a.id, a.at FROM access_log a INDEXED BY access_log_lane_closed
+WHERE a.at >= :since AND a.at <= :until AND a.id < :before AND a.reason = 'lane_closed'
+  AND {{exit}} AND {car_held_sql("a")} = :car
+ORDER BY a.id DESC LIMIT 1
+"""
+# The car refused on row :row let out since (through at any vehicle lane, in again at an entrance
+# included, or by the guard's opening by hand naming that refusal or a later decision of it); and
+# so before row :next, its next refusal there.
+_LEFT_AFTER = f"""
+SELECT EXISTS (SELECT 1 FROM access_log c WHERE {_let_out_sql("c", "r.id", ":car")})
+    OR EXISTS (SELECT 1 {_let_out_by_hand_sql("r", ":car")})
+FROM access_log r WHERE r.id = :row
+"""
+_LEFT_BETWEEN = f"""
+SELECT EXISTS (SELECT 1 FROM access_log c WHERE {_let_out_sql("c", "r.id", ":car")} AND c.id < n.id)
+    OR EXISTS (SELECT 1 {_let_out_by_hand_sql("r", ":car", "n")})
+FROM access_log r CROSS JOIN access_log n WHERE r.id = :row AND n.id = :next
+"""
+
+
+def closed_since(
+    conn: sqlite3.Connection, lane: str, car: str, at: datetime, lanes: Collection[str]
+) -> datetime | None:
+    """When the car `car` (as a hold is keyed: car_held_sql) got to the exit `lane` (or a lane gone
+    from the site config's `lanes`) while it was closed, for a fee that runs to `at` (the start of
+    its hold there, or the decision now): the first of its lane_closed refusals there in a row that
+    runs on to `at`, as a hold's decisions do (HOLD_GAP): each within HOLD_GAP of the next, the last
+    within HOLD_GAP of `at`, the car not let out since the first (through, in again at an entrance,
+    or by the guard's opening by hand). A car refused that drove away and is back later than that
+    pays for its stay to the new read. By record, not by time (starts_hold_sql): a clock set back up
+    to an hour as the car stood there keeps it one row. None for a car not refused there so."""
+    sql = _CLOSED_BEFORE.format(exit=_at_the_exit_sql("a", ":lane", lanes))
+
+    def refused_before(when: datetime, row: int) -> Any:
+        since, until = later(when, -HOLD_GAP), later(when, timedelta(hours=1))
+        args = {"since": to_db(since), "until": to_db(until), "before": row, "lane": lane, "car": car}
+        return conn.execute(sql, args).fetchone()
+
+    last = refused_before(at, 2**63 - 1)
+    if last is None or conn.execute(_LEFT_AFTER, {"row": last[0], "car": car}).fetchone()[0]:
+        return None
+    first = last
+    while (earlier := refused_before(datetime.fromisoformat(first[1]), first[0])) is not None:
+        if conn.execute(_LEFT_BETWEEN, {"row": earlier[0], "next": first[0], "car": car}).fetchone()[0]:
+            break
+        first = earlier
+    return datetime.fromisoformat(first[1])
+
+
 def holds_at_lane(conn: sqlite3.Connection, lane: str, at: datetime, lanes: Collection[str]) -> list[Held]:
     """The cars held at this lane for payment within PENDING_FOR of `at` and not let out since, in
     the order their holds began: the first is usually the first in the queue (not a car that was
