@@ -86,20 +86,23 @@ def _camera_logins(cfg: SiteConfig) -> list[Problem]:
     check the password, which is right. Written percent-encoded (%23), FFmpeg reads it."""
     problems = []
     for i, device in enumerate(cfg.devices):
-        cut = userinfo_cut(device.url) if isinstance(device, CameraDevice) else ""
-        if cut:
-            held = " and ".join(f"'{c}'" for c in cut)
-            problems.append(
-                Problem(
-                    ("devices", i, "url"),
-                    f"the user name or password holds {held}: FFmpeg, which opens the camera, ends "
-                    "them at the first '/', '?' or '#', so it never logs in (the camera stays "
-                    "offline, as if the password were wrong)",
-                    device.url,
-                    fix="write # as %23, ? as %3F, / as %2F in the url's password (P#ss is written "
-                    "P%23ss); the camera's password stays as it is",
-                )
+        if not isinstance(device, CameraDevice):
+            continue
+        cut = userinfo_cut(device.url)
+        if not cut:
+            continue
+        held = " and ".join(f"'{c}'" for c in cut)
+        problems.append(
+            Problem(
+                ("devices", i, "url"),
+                f"the user name or password holds {held}: FFmpeg, which opens the camera, ends "
+                "them at the first '/', '?' or '#', so it never logs in (the camera stays "
+                "offline, as if the password were wrong)",
+                device.url,
+                fix="write # as %23, ? as %3F, / as %2F in the url's password (P#ss is written "
+                "P%23ss); the camera's password stays as it is",
             )
+        )
     return problems
 
 
