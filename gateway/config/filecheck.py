@@ -12,12 +12,18 @@ refused, as the start refuses it.
 from __future__ import annotations
 
 import _ssl
+import difflib
+import grp
 import os
+import pwd
+import shlex
 import ssl
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from drivers.displays.voice import not_installed
 from gateway.config.closed_ahead import closed_management_ahead
@@ -26,6 +32,7 @@ from gateway.config.devicecheck import gpio_library_warnings
 from gateway.config.devices import SerialReaderDevice, VoiceDevice
 from gateway.config.models import Http, SiteConfig
 from gateway.config.parking import free_first_periods
+from gateway.config.service_unit import WritePaths, service_write_paths, writes_in
 from gateway.config.service_user import SERVICE_USER, check_config_as, readable_fix
 from gateway.errors import SetupError
 from gateway.runtime.listen import bind_error, bind_fix, comes_back, not_here
@@ -526,7 +533,7 @@ def _data_dir_warnings(data_dir: Path) -> list[str]:
     residents, parked cars and records not yet sent upstream are lost at each restart."""
     hidden = _hidden_from_service(data_dir)
     if hidden is None:
-        return []
+        return _data_dir_not_writable(data_dir)
     folder, setting = hidden
     if setting == "PrivateTmp=yes":
         why = (
@@ -555,6 +562,89 @@ def _data_dir_fix(data_dir: Path) -> str:
         "/home, /root and /tmp that `sudo systemctl edit estate-gateway` adds to the unit's "
         "ReadWritePaths ([Service] ReadWritePaths=/mnt/ssd)"
     )
+
+
+def _data_dir_not_writable(data_dir: Path) -> list[str]:
+    """data_dir that the service cannot write, though the check sees it: outside the unit's
+    ReadWritePaths (a typo, /var/lib/estate-gatway: ProtectSystem=strict leaves the rest of the disk
+    read-only to it), or a folder made with `sudo mkdir`, root's, rather than with README's
+    `install -d -o estate-gateway`. The start stops on either (exit 78), with its own fix."""
+    paths = service_write_paths()
+    if paths is not None and not writes_in(paths, data_dir):
+        return [_outside_write_paths(data_dir, paths)]
+    fault = _owner_fault(data_dir)
+    return [] if fault is None else [fault]
+
+
+def _outside_write_paths(data_dir: Path, paths: WritePaths) -> str:
+    folders = " ".join(dict.fromkeys(str(folder) for folder in paths.folders))
+    guess = difflib.get_close_matches(str(data_dir), folders.split(" "), n=1, cutoff=0.9)
+    hint = f' (did you mean "{guess[0]}"?)' if guess else ""
+    make = (
+        ""
+        if _is_folder(data_dir)
+        else f"sudo install -d -o {SERVICE_USER} -g {SERVICE_USER} -m 750 {shlex.quote(str(data_dir))}, then "
+    )
+    return (
+        f"site.data_dir: {data_dir} is outside the folders the service may write{hint}: it writes only "
+        f"{folders} (ProtectSystem=strict, ReadWritePaths and StateDirectory in {paths.unit}), so the "
+        "start stops (exit 78), unable to make or write its database there; fix: set data_dir to a "
+        f"folder in {folders}, or make this one the service's: {make}`sudo systemctl edit "
+        f"estate-gateway` and add [Service] ReadWritePaths={data_dir}"
+    )
+
+
+def _owner_fault(data_dir: Path) -> str | None:
+    """The folder there, but not the service user's to write (owner, group and mode, as the service
+    runs: the checking user may be another); this user's where the box has no service user yet.
+    Not the unit's StateDirectory: systemd gives that to the service at every start."""
+    if os.path.realpath(data_dir) == os.path.realpath(SERVICE_DATA_DIR):
+        return None
+    try:
+        found = data_dir.stat()
+        user: pwd.struct_passwd | None = pwd.getpwnam(SERVICE_USER)
+    except KeyError:
+        user = None
+    except OSError:  # in a folder the checking user may not read: the service's may
+        return None
+    if not stat.S_ISDIR(found.st_mode):
+        return None
+    if user is not None:
+        if _may_write(found, user):
+            return None
+        who, owner, group = f"the service's user ({SERVICE_USER})", SERVICE_USER, SERVICE_USER
+    else:
+        if os.access(data_dir, os.W_OK | os.X_OK, effective_ids=os.access in os.supports_effective_ids):
+            return None
+        me = _name(pwd.getpwuid, os.geteuid())
+        who, owner, group = f"this user ({me})", me, _name(grp.getgrgid, os.getegid())
+    return (
+        f"site.data_dir: {data_dir} is {_name(pwd.getpwuid, found.st_uid)}'s "
+        f"({stat.filemode(found.st_mode)}): {who} may not write it, and the start stops (exit 78), "
+        f"unable to write its database; fix: sudo install -d -o {owner} -g {group} -m 750 "
+        f"{shlex.quote(str(data_dir))} (a folder made with mkdir under sudo is root's)"
+    )
+
+
+def _may_write(found: os.stat_result, user: pwd.struct_passwd) -> bool:
+    """Whether `user` may make files in a folder of this owner, group and mode (ACLs aside)."""
+    if user.pw_uid == 0:
+        return True
+    groups = {user.pw_gid, *(g.gr_gid for g in grp.getgrall() if user.pw_name in g.gr_mem)}
+    if found.st_uid == user.pw_uid:
+        bits = found.st_mode >> 6
+    elif found.st_gid in groups:
+        bits = found.st_mode >> 3
+    else:
+        bits = found.st_mode
+    return bits & 0o3 == 0o3  # write and search
+
+
+def _name(lookup: Callable[[int], Any], number: int) -> str:
+    try:
+        return str(lookup(number)[0])
+    except KeyError:
+        return str(number)
 
 
 def _is_folder(path: Path) -> bool:

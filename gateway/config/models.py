@@ -64,7 +64,9 @@ class SiteInfo(Strict):
         title="Data directory",
         description="Database, snapshots and secrets; relative paths are from the config file. Not "
         "under /home or /root (the service's unit hides them) nor /tmp (its own, emptied at each "
-        "stop): check-config warns of it.",
+        "stop), and a folder the service may write: in the unit's ReadWritePaths (ProtectSystem=strict "
+        "makes the rest read-only to it) and its user's (sudo install -d -o estate-gateway ..., not "
+        "mkdir): check-config warns of each.",
     )
 
     @field_validator("timezone")
