@@ -24,7 +24,6 @@ from gateway.parking.fees import yuan
 from gateway.store.holds import Held
 from gateway.store.parking import Owed, ParkingError, stay_by_id
 from gateway.store.tickets import no_such_ticket, tickets_data, tickets_named
-from gateway.store.units import resident_lives_in
 from gateway.timefmt import elapsed, last_day, later, to_db
 
 METHODS = ("cash", "qr", "monthly")
@@ -102,25 +101,17 @@ def settled_at(conn: sqlite3.Connection, charge_id: int, at: datetime) -> bool:
 
 
 def host_unit(conn: sqlite3.Connection, subject: str) -> tuple[str, str] | None:
-    """The building and unit on the pass a stay is under (a visitor's or contractor's): None for a
-    stay on no pass, or on one withdrawn since; ("", "") for a pass that names no unit (the visitor
-    form asks for none outside closed management; a building alone names none either) or one where
-    no resident lives, whose car any unit where a resident lives validates, as a stranger's
-    (ParkingDesk.validate)."""
+    """The building and unit on the pass a stay is under (a visitor's or contractor's), as written
+    on it: None for a stay on no pass, or on one withdrawn since; ("", "") for a pass that names no
+    host (the visitor form asks for none outside closed management), whose car any unit where a
+    resident lives validates, as a stranger's (ParkingDesk.validate). A host named is read as the
+    visitor form took it (units.host_units): a unit nobody lives in names no unit that validates."""
     if not subject.startswith(("visitor:", "contractor:")):
         return None
     row = conn.execute(
         "SELECT host_building, host_unit FROM passes WHERE id = ?", (int(subject.split(":", 1)[1]),)
     ).fetchone()
-    if row is None:
-        return None
-    building, unit = row
-    # A unit nobody lives in is a slip at the booth (the room typed as the unit, 3栋 / 301), as
-    # materials.owner_to_name takes it: kept, no unit could ever validate the stay, as none lives
-    # there, and the visitor's car always paid.
-    if not (building and unit) or not resident_lives_in(conn, building, unit):
-        return ("", "")
-    return (building, unit)
+    return None if row is None else (row[0], row[1])
 
 
 def recorded_since(conn: sqlite3.Connection, subject: str, at: datetime) -> StayFacts | None:

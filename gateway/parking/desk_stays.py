@@ -29,7 +29,7 @@ from gateway.store.parking import (
     stay_by_id,
 )
 from gateway.store.report_rebuilds import rebuild_reports_holding
-from gateway.store.units import resident_lives_in, same_unit
+from gateway.store.units import host_units, resident_lives_in, same_unit
 from gateway.timefmt import elapsed, to_db
 
 log = logging.getLogger(__name__)
@@ -110,16 +110,29 @@ class StayDesk(DeskBase):
                 fix="the car pays at the exit as a visitor; if its host confirms the visit, "
                 "the guard opens the barrier by hand (audited)",
             )
-        # A pass that names no unit (registered outside closed management), or one where nobody
-        # lives (host_unit), is validated as a stranger's car is, by any unit where a resident
-        # lives: refused, no unit ever could. The validation names the unit that validated.
-        if host is not None and any(host) and not same_unit(host, (building, unit)):
-            raise ParkingError(
-                f"the visitor was registered for {host[0]} {host[1]}, not {building} {unit}",
-                fix="the host unit of the visitor's pass validates it",
-                code="not_host_unit",
-                data={"host_unit": f"{host[0]} {host[1]}"},
-            )
+        # A pass that names no host (registered outside closed management) is validated as a
+        # stranger's car is, by any unit where a resident lives: refused, no unit ever could. The
+        # validation names the unit that validated. A host named is read as the visitor form took it
+        # (三栋 / 二单元 is 3栋 2单元; a building alone or a room, one of the building's units): where
+        # nobody lives, no unit validates, never any unit (review 64F).
+        if host is not None and any(host):
+            named = f"{host[0]} {host[1]}".strip()
+            units = host_units(conn, *host)
+            if not units:
+                raise ParkingError(
+                    f"the visitor was registered for {named}, where no resident lives: no unit validates it",
+                    fix="the car pays at the exit as a visitor; if its host confirms the visit, "
+                    "the guard opens the barrier by hand (audited)",
+                    code="not_host_unit",
+                    data={"host_unit": named, "state": "nobody_lives"},
+                )
+            if not any(same_unit(u, (building, unit)) for u in units):
+                raise ParkingError(
+                    f"the visitor was registered for {named}, not {building} {unit}",
+                    fix="the host unit of the visitor's pass validates it",
+                    code="not_host_unit",
+                    data={"host_unit": named},
+                )
         try:
             conn.execute(
                 "INSERT INTO validations (stay_id, building, unit, at, actor) VALUES (?, ?, ?, ?, ?)",

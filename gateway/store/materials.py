@@ -16,7 +16,7 @@ from gateway.errors import NotFound, Refused
 from gateway.privacy import mask_name, mask_numbers_in
 from gateway.store.audit import audit, transaction
 from gateway.store.outbox import enqueue
-from gateway.store.units import as_registered, resident_lives_in, same_unit
+from gateway.store.units import host_units, named_unit
 from gateway.timefmt import local_iso, to_db
 
 # The pass by the centre's `ref` too (null for one registered at the booth): a pass the centre sent
@@ -56,12 +56,14 @@ def record_materials_out(
             if host is None:
                 raise NotFound(f"no pass {pass_id}", fix="scan the pass's QR code or look it up")
             given = (host_building, host_unit)
-            if owner_to_name(conn, *host):
+            # The pass's unit read as the visitor form took it (三栋 / 二单元 for 3栋 2单元).
+            on_pass = named_unit(conn, *host)
+            if on_pass is None:
                 # A pass issued for no unit, or for one where nobody lives (a slip when it was
                 # issued): the owner is named here, or nobody is told.
-                _check_unit(conn, host_building, host_unit, on_pass=tuple(host))
+                host_building, host_unit = _check_unit(conn, *given, on_pass=tuple(host))
                 note = f" (pass {pass_id} is for {host[0]} {host[1]})" if all(host) else ""
-            elif any(given) and not same_unit(given, (host[0], host[1])):
+            elif any(given) and named_unit(conn, *given) != on_pass:
                 raise Refused(
                     f"pass {pass_id} is for {host[0]} {host[1]}, not {host_building} {host_unit}",
                     fix="leave the unit out: the pass's own is used",
@@ -69,12 +71,12 @@ def record_materials_out(
                     data={"pass_unit": f"{host[0]} {host[1]}".strip()},
                 )
             else:
-                host_building, host_unit = host
+                host_building, host_unit = on_pass
         else:
-            _check_unit(conn, host_building, host_unit)
-        # One unit typed as the pages show it (8栋 1单元) and issued on a pass as the centre sent it
-        # (8 1) is stored one way, the register's: the daily report counts the unit once.
-        host_building, host_unit = as_registered(conn, host_building, host_unit)
+            host_building, host_unit = _check_unit(conn, host_building, host_unit)
+        # Whether typed or the pass's, the unit as the register writes it (named_unit): one unit typed
+        # as the pages show it (8栋 1单元), issued on a pass as the centre sent it (8 1) or as guards
+        # write it (八栋 一单元) is stored one way, and the daily report counts it once.
         cur = conn.execute(
             "INSERT INTO materials_out (pass_id, host_building, host_unit, items, plate, at, actor) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -89,11 +91,16 @@ def record_materials_out(
 
 def _check_unit(
     conn: sqlite3.Connection, building: str, unit: str, on_pass: tuple[str, str] = ("", "")
-) -> None:
+) -> tuple[str, str]:
     """A typed unit (no pass, or a pass for no unit or for one where nobody lives) must be one
-    where a resident lives: a typo would report the materials to nobody."""
+    where a resident lives: a typo would report the materials to nobody. Read as the visitor form
+    reads a host (8栋 1单元, 8 1, 三栋 二单元, 3栋 2-301), and given back as the register writes it."""
+    found = named_unit(conn, building, unit)
+    if found is not None:
+        return found
     pass_unit = " ".join(on_pass).strip()
-    if not building or not unit:
+    # A building alone, or a room two units hold, names no one unit: which is asked for.
+    if not building or not unit or host_units(conn, building, unit):
         if pass_unit:
             raise Refused(
                 f"no resident lives in {pass_unit}, the pass's unit",
@@ -106,19 +113,19 @@ def _check_unit(
             fix="give the building and unit, or the pass",
             code="unit_needed",
         )
-    if not resident_lives_in(conn, building, unit):  # 8栋 1单元 as shown, or 8 1
-        raise Refused(
-            f"no resident lives in {building} {unit}",
-            fix="give the owner's building and unit",
-            code="no_such_unit",
-            data={"unit": f"{building} {unit}"},
-        )
+    raise Refused(
+        f"no resident lives in {building} {unit}",
+        fix="give the owner's building and unit",
+        code="no_such_unit",
+        data={"unit": f"{building} {unit}"},
+    )
 
 
 def owner_to_name(conn: sqlite3.Connection, building: str, unit: str) -> bool:
     """Whether materials carried out on a pass for this unit need the owner's building and unit:
-    the pass is for no unit, or for one where nobody lives (a slip when it was issued)."""
-    return not (building and unit) or not resident_lives_in(conn, building, unit)
+    the pass names no one unit where a resident lives (named_unit: none, a building alone, or one
+    where nobody lives, a slip when it was issued)."""
+    return named_unit(conn, building, unit) is None
 
 
 def list_materials(

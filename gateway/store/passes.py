@@ -27,14 +27,7 @@ from gateway.store.lookup import PASS_BLOCKED, PASS_VEHICLE_BLOCKED, holder_subj
 from gateway.store.outbox import enqueue
 from gateway.store.pass_in_use import current_pass, ends_after, in_use, stored_validity
 from gateway.store.record import gone_out
-from gateway.store.units import (
-    host_readings,
-    loose_key,
-    loose_room,
-    parse_flat,
-    registered_as,
-    resident_lives_in,
-)
+from gateway.store.units import host_units
 from gateway.timefmt import local_iso, to_db
 from gateway.typed import typed
 
@@ -365,7 +358,7 @@ def overstaying(row: dict[str, Any], now: datetime) -> bool:
 def host_unknown(conn: sqlite3.Connection, building: str, unit: str) -> bool:
     """Whether a pass's host names a place where no resident lives, on a register that holds
     residents (one never imported tells a unit from a typo no better than a guard): the building and
-    unit as the register or the pages write them, or as guards type them (units.host_readings: 三栋 /
+    unit as the register or the pages write them, or as guards type them (units.host_units: 三栋 /
     二单元, b3 for B3, villa 18号 for 18, the room after the unit, 2单元301 or 2-301, the flat whole in
     one field, 3-2 or A座1单元). The field is 单元/房号: a room typed in it (1201) must be a resident's
     room in that building, where the register records rooms there (without them a room cannot be
@@ -375,27 +368,8 @@ def host_unknown(conn: sqlite3.Connection, building: str, unit: str) -> bool:
     the gate costs more than a mistyped unit registered."""
     if not (building or unit) or conn.execute("SELECT 1 FROM residents LIMIT 1").fetchone() is None:
         return False
-    if building and unit and resident_lives_in(conn, building, unit):
-        return False
-    flat = parse_flat(f"{building}{unit}")
-    if flat is not None and registered_as(conn, *flat.unit):
-        return False
-    # The units compared in Python, one row per unit and room (an estate's few thousand at most).
-    lived = conn.execute("SELECT DISTINCT building, unit, room FROM residents").fetchall()
-    if host_readings(building, unit) & {loose_key(b, u) for b, u, _ in lived}:
-        return False
-    if not building:
-        return True
-    wanted = loose_key(building, "")[0]
-    rooms = [r for b, _, r in lived if loose_key(b, "")[0] == wanted]
-    if not rooms:  # nobody lives in the building: 30栋 for 3栋
-        return True
-    if not unit:
-        return False
-    if unit.strip().endswith("单元"):  # typed as a unit, one nobody lives in (resident_lives_in)
-        return True
-    known = {loose_room(r) for r in rooms if r}
-    return bool(known) and loose_room(unit) not in known
+    # The same reading as the materials carried out on the pass and its stay's validation take.
+    return not host_units(conn, building, unit)
 
 
 def find_returning(

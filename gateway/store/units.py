@@ -118,10 +118,12 @@ def resident_lives_in(conn: sqlite3.Connection, building: str, unit: str) -> boo
     return bool(registered_as(conn, building, unit))
 
 
-# A host as guards type it at the booth, read loosely (host_readings), for one check only: whether a
-# visitor's host is a place where someone lives (store/passes.py host_unknown), where refusing a real
-# visitor at the gate costs more than a mistyped unit registered. The other users (materials, a
-# stay's validation, the report) keep unit_key.
+# A host as guards type it at the booth, read loosely (host_readings): whether a visitor's host is a
+# place where someone lives (store/passes.py host_unknown), where refusing a real visitor at the gate
+# costs more than a mistyped unit registered, and then which unit that is (host_units), for the
+# materials carried out on the pass and for validating its stay, which read it the same way (review
+# 64F: taken at the booth, 三栋 / 二单元 was then a unit where nobody lived to both). What is stored
+# (a validation, materials) is the register's spelling, compared as unit_key.
 _LOOSE_BUILDING_WORDS = ("号楼", "栋", "幢", "号")  # 18号 is villa 18; A座 keeps its 座, as in unit_key
 _CN_DIGITS = {c: d for d, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "两": 2}
 _CN_NUMBER = re.compile(r"[〇零一二两三四五六七八九十]+")
@@ -182,3 +184,55 @@ def host_readings(building: str, unit: str) -> set[tuple[str, str]]:
             if whole is not None:
                 found.add(loose_key(whole["building"], whole["unit"]))
     return found
+
+
+def host_units(
+    conn: sqlite3.Connection, building: str, unit: str, *, whole_building: bool = True
+) -> list[tuple[str, str]]:
+    """The units where a resident lives that a host's building and unit fields name, each as the
+    register writes it (as_registered), read as guards type them (host_readings): the one unit for
+    8栋 / 1单元, 8 / 1, 三栋 / 二单元, 3栋 / 2-301 or 3-2 typed whole; for a room in the unit's place
+    (3栋 / 1201) the building's units that hold that room, where the register records rooms there.
+    With `whole_building`, every unit of the building for a building alone, or for a room where the
+    register records none there. Empty where it names no place a resident lives (30栋, 3栋 / 9单元),
+    or nothing."""
+    if not (building or unit):
+        return []
+    # One row per unit and room (an estate's few thousand at most), its oldest resident's first.
+    lived = conn.execute(
+        "SELECT building, unit, room FROM residents GROUP BY building, unit, room ORDER BY min(id)"
+    ).fetchall()
+    spelt: dict[tuple[str, str], tuple[str, str]] = {}  # by unit_key: the register's spelling
+    for b, u, _ in lived:
+        spelt.setdefault(unit_key(b, u), (b, u))
+    flat = parse_flat(f"{building}{unit}")
+    readings = host_readings(building, unit)
+    # The most exact reading that finds a unit: as the register or the pages write it, a flat
+    # typed whole, then as guards type it.
+    for found in (
+        {unit_key(building, unit)} if building and unit else set(),
+        {flat.unit} if flat is not None else set(),
+        {unit_key(b, u) for b, u, _ in lived if loose_key(b, u) in readings},
+    ):
+        named = [spelling for key, spelling in spelt.items() if key in found]
+        if named:
+            return named
+    if not building or unit.strip().endswith("单元"):  # a unit where nobody lives, 3栋 / 9单元
+        return []
+    wanted = loose_key(building, "")[0]
+    there = [(b, u, r) for b, u, r in lived if loose_key(b, "")[0] == wanted]
+    rooms = {loose_room(r) for _, _, r in there if r}
+    if unit and rooms:  # the room typed as the unit
+        there = [(b, u, r) for b, u, r in there if r and loose_room(r) == loose_room(unit)]
+    elif not whole_building:
+        return []
+    keys = {unit_key(b, u) for b, u, _ in there}
+    return [spelling for key, spelling in spelt.items() if key in keys]
+
+
+def named_unit(conn: sqlite3.Connection, building: str, unit: str) -> tuple[str, str] | None:
+    """The one unit where a resident lives that a host names (host_units, not a building's every
+    unit), as the register writes it; None where it names none (a building alone, a unit where
+    nobody lives) or more than one (a room two units hold)."""
+    units = host_units(conn, building, unit, whole_building=False)
+    return units[0] if len(units) == 1 else None

@@ -943,6 +943,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "该访客登记的被访单元是 {host_unit}，只能由该单元确认免费停车",
         "The visitor was registered for {host_unit}: that unit validates the stay",
     ),
+    "err.not_host_unit.nobody_lives": (
+        "该访客登记的被访单元 {host_unit} 没有登记业主，任何单元都不能确认免费停车；"
+        "车辆按访客缴费，业主确认来访的由保安手动开闸",
+        "No resident lives in {host_unit}, the visitor's host: no unit validates the stay; the car "
+        "pays as a visitor, or if its host confirms the visit the guard opens the barrier by hand",
+    ),
     "err.display_name_too_long": (
         "显示名太长，最多 {most} 个字，如：张师傅",
         "The display name is too long: {most} characters at most",
