@@ -8,6 +8,7 @@ import logging
 import os
 import termios
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -18,8 +19,10 @@ from drivers.health import DeviceHealth
 log = logging.getLogger(__name__)
 
 # How long a write waits for a port that takes no data (a board's controller wedged, its line
-# flow-stopped) before it gives up.
+# flow-stopped, its USB adapter keeping the bytes) before it gives up.
 WRITE_TIMEOUT_S = 1.0
+# How often a write looks whether its bytes have left the port (a 4-byte frame takes 4 ms at 9600).
+DRAIN_POLL_S = 0.002
 
 
 class PortError(OSError):
@@ -123,7 +126,8 @@ class SerialLink:
         self._thread.start()
 
     def write(self, data: bytes) -> None:
-        """Write and flush; PortError (device marked offline) if the port is not usable."""
+        """Write and wait until the bytes have left the port, at most the write timeout; PortError
+        (device marked offline) if the port is not usable or the bytes did not go."""
         with self._lock:
             why = self._gone() if self._port is not None else None
             if why:  # replugged since the last check
@@ -135,10 +139,7 @@ class SerialLink:
             if self._port is None:
                 raise PortError(self.health.last_error or f"{self.path} is not open")
             try:
-                self._port.write(data)
-                self._port.flush()
-            # flush() is tcdrain(), whose termios.error is no OSError: a board unplugged while its
-            # bytes drain raised it past here, the port kept open on a dead descriptor.
+                _write_drained(self._port, data, self._baudrate)
             except (serial.SerialException, OSError, termios.error) as exc:
                 self._lost(explain(self.path, exc))
                 raise PortError(self.health.last_error) from exc
@@ -150,7 +151,7 @@ class SerialLink:
         self._wake.set()
         with self._lock:
             if self._port is not None:
-                self._port.close()
+                _shut(self._port)
                 self._port = None
         if self._thread.is_alive():
             self._thread.join(timeout=2)
@@ -199,8 +200,8 @@ class SerialLink:
     def _lost(self, why: str) -> None:
         with self._lock:
             if self._port is not None:
-                with contextlib.suppress(serial.SerialException, OSError):
-                    self._port.close()
+                with contextlib.suppress(serial.SerialException, OSError, termios.error):
+                    _shut(self._port)
                 self._port = None
         self.health.set_offline(why)
 
@@ -220,3 +221,29 @@ class SerialLink:
                 if why:
                     self._lost(why)
                     wait = 0.0  # reopen at once: a board that came back must get its state again
+
+
+def _write_drained(port: serial.Serial, data: bytes, baudrate: int) -> None:
+    """Write `data` and wait until it has left the port: SerialTimeoutException if it has not within
+    the write timeout (plus the time the bytes take on the wire), started before the write.
+
+    Not flush(): that is tcdrain(), which waits with no time limit. A USB serial adapter that stops
+    taking data (a CH340 wedged) takes the bytes into the kernel's buffer at once, so write() never
+    times out, and tcdrain() then hangs (wjwwood/serial#184, PX4 #11719): the board's thread, its
+    lock and the service's stop with it (Review 64Rb). out_waiting (TIOCOUTQ) counts the bytes still
+    in the kernel's buffer and in flight to the adapter, what tcdrain() waits on. A pty always says 0
+    (a flow-stopped one times out in write() instead)."""
+    deadline = time.monotonic() + WRITE_TIMEOUT_S + len(data) * 10 / baudrate
+    port.write(data)
+    while port.out_waiting:
+        if time.monotonic() > deadline:
+            raise serial.SerialTimeoutException("Write timeout: the bytes never left the port")
+        time.sleep(DRAIN_POLL_S)
+
+
+def _shut(port: serial.Serial) -> None:
+    """Close the port, first throwing away bytes it never sent: closing a USB serial port waits for
+    them up to its closing_wait (30 s), the service's stop with it."""
+    with contextlib.suppress(serial.SerialException, OSError, termios.error):
+        port.reset_output_buffer()
+    port.close()

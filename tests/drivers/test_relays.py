@@ -210,7 +210,7 @@ class _PortThatFailsWrites:
     def write(self, data: bytes) -> int:
         raise OSError(5, "Input/output error")
 
-    def flush(self) -> None:
+    def reset_output_buffer(self) -> None:
         pass
 
     def close(self) -> None:
