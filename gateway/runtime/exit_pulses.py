@@ -2,8 +2,8 @@
 
 A decision that lets a car out at a vehicle exit pulses the lane's relays, and so may a guard's
 opening by hand; the car has left once one pulse of its passage was taken (the arm rose where that
-is watched), and has not while none was: its stay is put back open. So, at a door, a person let
-through whose lock no relay opened has not gone through: her passage on foot is taken back. Kept
+is watched), and has not while none was: its stay is put back open. So, at an entrance door, a
+person let in whose lock no relay opened has not come in: her entry on foot is taken back. Kept
 apart from the gateway, which builds it with what it works on: the exits' memory of passages
 (ExitPassages), the lanes' boards, and the worker's connection and turn.
 """
@@ -70,10 +70,13 @@ class ExitPulses:
         or, for a repeat of it (flag again: the camera deciding the car still at the barrier
         before a Modbus module answered), the passage's it repeats (judged already: the repeat's
         own, ExitPassages.repeated). None of them taken, the car has not left (_not_let_out); one
-        taken, the arm rose and it drove out. At a door, none of `ev`'s taken, the person did not
-        go through (_door_known)."""
+        taken, the arm rose and it drove out. At an entrance door, none of `ev`'s taken, the
+        person did not come in (_door_known); at an exit door she is out on record whatever its
+        lock did (not_through says why)."""
         if lane.type == "pedestrian":
-            return partial(self._door_known, ev, lane.direction, threading.current_thread())
+            if lane.direction != "entrance":
+                return _nothing_to_do
+            return partial(self._door_known, ev, threading.current_thread())
         if lane.direction != "exit" or lane.type != "vehicle":
             return _nothing_to_do
         if is_passage(ev.flags):
@@ -84,35 +87,32 @@ class ExitPulses:
             return _nothing_to_do
         return partial(self._passage_known, passage, threading.current_thread())
 
-    def _door_known(self, ev: AccessEvent, direction: str, deciding: threading.Thread, took: bool) -> None:
-        """The pulses of `ev`, a passage on foot, known: none taken (the lock's relay board unplugged
-        or without power; the door shows 门禁故障 请联系保安), she did not go through, and her
-        passage is taken back (_not_through). Unlike a car at a vehicle entrance (kept inside on
-        record: docs/parking.md, *Let out by hand*), nothing hangs on it: no stay, no fee, and a
-        door lets anyone out, one with no entry on record too. Kept inside, hard anti-passback
-        refused her 重复入场 at the door that never let her in, also once the board was back."""
+    def _door_known(self, ev: AccessEvent, deciding: threading.Thread, took: bool) -> None:
+        """The pulses of `ev`, an entry on foot, known: none taken (the lock's relay board unplugged
+        or without power; the door shows 门禁故障 请联系保安), she did not come in, and her entry
+        is taken back (_not_through). Unlike a car at a vehicle entrance (kept inside on record:
+        docs/parking.md, *Let out by hand*), nothing hangs on it: no stay, no fee, and a door lets
+        anyone out, one with no entry on record too. Kept inside, hard anti-passback refused her
+        重复入场 at the door that never let her in, also once the board was back."""
         if not took:
-            self._in_turn(deciding, lambda conn: self._not_through(conn, ev, direction))
+            self._in_turn(deciding, lambda conn: self._not_through(conn, ev))
 
-    def _not_through(self, conn: sqlite3.Connection, ev: AccessEvent, direction: str) -> None:
-        """`ev`'s passage on foot taken back (store not_through), audited by the gateway with why,
-        in a transaction of its own after the decision's. Not stored, she stays where the decision
-        put her: said, with the fix, never raised into the lane's other work."""
-        way = "in" if direction == "entrance" else "out"
+    def _not_through(self, conn: sqlite3.Connection, ev: AccessEvent) -> None:
+        """`ev`'s entry on foot taken back (store not_through), audited by the gateway with why, in
+        a transaction of its own after the decision's. Not stored, she stays inside on record, as
+        the decision put her: said, with the fix, never raised into the lane's other work."""
         try:
             with transaction(conn):
-                if not not_through(conn, ev, direction):
+                if not not_through(conn, ev):
                     return
-                why = f"not let {way} at {ev.lane}: its lock did not open (no relay took the pulse)"
+                why = f"not let in at {ev.lane}: its lock did not open (no relay took the pulse)"
                 audit(conn, ev.at, "gateway", "presence.not_through", ev.subject, f"{ev.holder_name}: {why}")
         except Exception as exc:
             cause = storage_cause(exc, self.data_dir)
             log.error(
-                "person let %s at %s through a lock that did not open is still %s on record event=%s "
+                "person let in at %s through a lock that did not open is still inside on record event=%s "
                 "subject=%s error=%s fix=%s",
-                way,
                 ev.lane,
-                "inside" if way == "in" else "outside",
                 ev.event_id,
                 ev.subject,
                 exc,
@@ -121,9 +121,8 @@ class ExitPulses:
             )
             return
         log.warning(
-            "person not let %s at %s: its lock did not open; the passage taken back subject=%s "
+            "person not let in at %s: its lock did not open; the entry taken back subject=%s "
             "fix=check the door's relay board and its power; the next tap is decided afresh",
-            way,
             ev.lane,
             ev.subject,
         )

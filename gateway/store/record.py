@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-from gateway.core.model import BUTTON, NO_ENTRY_RECORD, is_passage
+from gateway.core.model import BUTTON, is_passage
 from gateway.events import AccessEvent
 from gateway.store.database import transaction
 from gateway.store.holds import car_of
@@ -60,13 +60,11 @@ ON CONFLICT (subject) DO UPDATE SET
 _PARTY = """SELECT CASE WHEN coalesce(plate, '') = '' THEN passengers ELSE 1 END
 FROM passes WHERE id = ? AND kind = ?"""
 _GONE = "UPDATE presence SET inside = 0, lane = ?, at = ? WHERE subject = ? AND inside = 1"
-# A passage on foot taken back (not_through), only while the subject's presence is still the one it
-# wrote (its lane and time): one moved since by a later passage stands. An entry, one fewer inside
-# (out, with none left on the subject); an exit, one more (in, where none was).
+# An entry on foot taken back (not_through), only while the subject's presence is still the one it
+# wrote (its lane and time): one moved since by a later passage stands. One fewer inside (out, with
+# none left on the subject).
 _NOT_IN = """UPDATE presence SET inside = people > 1, people = max(people - 1, 1)
 WHERE subject = :subject AND inside = 1 AND lane = :lane AND at = :at"""
-_NOT_OUT = """UPDATE presence SET people = CASE WHEN inside = 1 THEN people + 1 ELSE 1 END, inside = 1
-WHERE subject = :subject AND lane = :lane AND at = :at"""
 # What a stranger's plate has open, with the car when it turns out to be a pass's: its stay, the
 # booth payments not yet applied and the charges still owed (as schema migration 17 moves a pass's).
 _STRANGERS_OPEN = (
@@ -253,18 +251,18 @@ def gone_out(conn: sqlite3.Connection, subject: str, at: datetime) -> None:
     conn.execute(_GONE, (CHECKED_OUT, to_db(at), subject))
 
 
-def not_through(conn: sqlite3.Connection, ev: AccessEvent, direction: str) -> bool:
-    """The passage on foot `ev` let through at a door whose lock did not open (no relay took the
-    pulse: ExitPulses.pulses_known), taken back: she is still on the side she tapped from. An entry
-    leaves her out on record (one fewer inside on a pass for several people), an exit in, so that
-    her next tap is decided afresh: kept inside, hard anti-passback refused her 重复入场 at the door
-    that never let her in (Review 64D). A passage that moved nobody (an entry flagged already_inside,
-    an exit flagged no_entry_record, an exit button's) has nothing to take back. False where nothing
-    was (or a later passage of hers has moved her since); the caller owns the transaction."""
-    if ev.kind == BUTTON or not (ev.admitted and is_passage(ev.flags)):
-        return False
-    entrance = direction == "entrance"
-    if ("already_inside" if entrance else NO_ENTRY_RECORD) in ev.flags:
+def not_through(conn: sqlite3.Connection, ev: AccessEvent) -> bool:
+    """The entry on foot `ev` let through at a door whose lock did not open (no relay took the
+    pulse: ExitPulses.pulses_known), taken back: she is still out on record (one fewer inside on a
+    pass for several people), so that her next tap is decided afresh: kept inside, hard
+    anti-passback refused her 重复入场 at the door that never let her in (Review 64D). An exit is
+    never taken back: an exit door lets anyone out, and she leaves by the guard's opening, his key
+    or the car gate, none of which counts her out; kept inside, she was refused 重复入场 at her own
+    door coming home (Review 64Rb). Counted out, a later tap out at the exit door is let through
+    flagged no_entry_record. An entry that moved nobody (flagged already_inside, an entry button's)
+    has nothing to take back. False where nothing was (or a later passage of hers has moved her
+    since); the caller owns the transaction."""
+    if ev.kind == BUTTON or not (ev.admitted and is_passage(ev.flags)) or "already_inside" in ev.flags:
         return False
     moved = {"subject": ev.subject, "lane": ev.lane, "at": to_db(ev.at)}
-    return conn.execute(_NOT_IN if entrance else _NOT_OUT, moved).rowcount > 0
+    return conn.execute(_NOT_IN, moved).rowcount > 0

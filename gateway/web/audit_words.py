@@ -28,7 +28,7 @@ AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
     "stay.validate": ("业主确认访客停车", "Stay validated by the host"),
     "stay.close": ("结束停车记录", "Stay closed"),
     "stay.record": ("登记场内车辆", "Car recorded inside"),
-    "presence.not_through": ("门禁未开，进出不计", "Door did not open: passage taken back"),
+    "presence.not_through": ("门禁未开，进门不计", "Door did not open: entry taken back"),
     "report.build": ("生成日报", "Daily report built"),
     "visitor.register": ("访客登记", "Visitor registered"),
     "visitor.check_out": ("访客离开", "Visitor checked out"),

@@ -1,7 +1,8 @@
-"""A door whose lock did not open (its relay board unplugged: 门禁故障 请联系保安) let nobody through:
-the resident tapped in is still outside on record, one tapped out still inside, and her next tap is
-decided afresh. Review 64D: kept inside, hard anti-passback refused her 重复入场 at the door that
-never let her in, also after the guard plugged the board back in."""
+"""A door whose lock did not open (its relay board unplugged: 门禁故障 请联系保安) let nobody in:
+the resident tapped in is still outside on record, and her next tap is decided afresh. Review 64D:
+kept inside, hard anti-passback refused her 重复入场 at the door that never let her in, also after
+the guard plugged the board back in. One tapped out at a dead exit lock is counted out all the same
+(Review 64Rb: tests/drivers/test_door_exit_lock_failed_fix64k.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 from drivers.relays.lcus import lcus_frame
 from gateway.config import parse_config
 from gateway.core import Presented
+from gateway.core.model import NO_ENTRY_RECORD
 from gateway.events import AccessEvent
 from gateway.runtime.gateway import Gateway
 from gateway.store.admin import import_csv
@@ -133,12 +135,14 @@ def test_a_lock_that_answers_later_not_taken_takes_her_entry_back_on_the_worker(
     assert (third.admitted, third.reason) == (False, "anti_passback"), "the lock opened: she is inside"
 
 
-def test_a_tap_out_at_an_exit_door_whose_lock_did_not_open_leaves_her_inside(
+def test_a_tap_out_at_an_exit_door_whose_lock_did_not_open_counts_her_out(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """In through the door; out at the exit door whose lock board is unplugged: she is still inside
-    on record (the occupancy's people inside), and out through it once mended, her exit is a plain
-    one, not one with no entry record."""
+    """In through the door; out at the exit door whose lock board is unplugged: she is out on record
+    (the guard lets her out another way, which records nothing), nothing is taken back, and out
+    through it once mended, her exit is flagged no_entry_record. Review 64Rb: this test expected her
+    kept inside and a plain exit at the mended door; kept inside, she was refused 重复入场 at her own
+    door coming home."""
     gw = _site(tmp_path)
     gw.start()
     try:
@@ -153,6 +157,6 @@ def test_a_tap_out_at_an_exit_door_whose_lock_did_not_open_leaves_her_inside(
         audited = _audited(gw)
     finally:
         gw.stop()
-    assert (out.admitted, still) == (True, [(1, 1)]), f"out on record behind a shut door: {still}"
-    assert (mended.admitted, mended.flags) == (True, ()), mended.flags
-    assert [row[0] for row in audited] == ["resident:1"] and "not let out at door-out" in audited[0][1]
+    assert (out.admitted, still) == (True, [(0, 1)]), f"kept inside at an exit door: {still}"
+    assert (mended.admitted, mended.flags) == (True, (NO_ENTRY_RECORD,)), mended.flags
+    assert audited == [], audited
