@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from gateway.ids import uuid7
-from gateway.store.id_streams import named
+from gateway.store.id_streams import TABLES, named
 from gateway.timefmt import to_db
 
 PAYLOAD_VERSION = 1
@@ -92,7 +92,14 @@ def start_stream(
     both this database's and `above` (seqs the box handed out from a database since lost or
     replaced: never handed out again). The stream starts at that record, or at `first_seq` (rows
     queued before it, on a new database, are the stream's too). Returns the stream's first_seq.
-    The caller owns the transaction."""
+    The caller owns the transaction.
+
+    A database's first stream is the stream of the rows made before it (id_streams.py): a gateway's
+    from before streams, or those of a new database's import, have none kept, and are named by it
+    for good, whatever streams follow."""
+    if not streams(conn):
+        for table in TABLES:
+            conn.execute(f"UPDATE {table} SET id_stream = ? WHERE id_stream IS NULL", (stream,))
     conn.execute(
         "INSERT INTO sqlite_sequence (name, seq) SELECT 'outbox', 0 "
         "WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'outbox')"

@@ -1242,17 +1242,34 @@ MIGRATIONS: list[str] = [
     # numbers them on from where it stands, in a stream of its own. A payment taken before and
     # corrected after went up naming the new stream, a payment the centre never had, and the copy's
     # charge 2 was another car's charge 2 at the centre (Review 64B). Set as a row is made, from
-    # the stream its records then go up in (NULL on a database with none yet). The rows made before
-    # this step take the stream of now: their records went on naming it.
+    # the stream its records then go up in (NULL on a database with none yet: its first stream
+    # gives it, gateway/store/outbox.py start_stream). The rows made before this step take the
+    # stream in force when they were made, the newest started by then (not the stream of now: a
+    # payment taken before a copy was put back, corrected after the upgrade, named a receipt the
+    # centre never had, Review 64Rd); one made before the first, that first stream. A table hands
+    # its ids out in order, so a stream's rows begin at the first row whose own time is at or
+    # after the stream's start: a stay recorded inside later, with the earlier hour its car came
+    # in, is the stream's too. (Unreleased when this backfill replaced the stream of now.)
     "".join(
         f"""
         ALTER TABLE {table} ADD COLUMN id_stream TEXT;
         CREATE TRIGGER {table}_id_stream AFTER INSERT ON {table} BEGIN
             UPDATE {table} SET id_stream = ({_STREAM_NOW}) WHERE id = NEW.id;
         END;
-        UPDATE {table} SET id_stream = ({_STREAM_NOW});
+        CREATE TEMP TABLE made_from AS SELECT first_seq, stream,
+            (SELECT min(id) FROM {table} WHERE {made} >= started_at) AS first_id FROM outbox_streams;
+        UPDATE {table} SET id_stream = coalesce(
+            (SELECT stream FROM made_from WHERE first_id <= {table}.id ORDER BY first_seq DESC LIMIT 1),
+            (SELECT stream FROM outbox_streams ORDER BY first_seq LIMIT 1));
+        DROP TABLE made_from;
         """
-        for table in ("payments", "charges", "stays", "passes", "materials_out")
+        for table, made in (
+            ("payments", "at"),
+            ("charges", "at"),
+            ("stays", "entered_at"),
+            ("passes", "created_at"),
+            ("materials_out", "at"),
+        )
     ),
     # The refusals at a closed lane (lane_closed), by time (gateway/store/holds.py closed_since: a
     # car kept at a closed exit pays its fee to when it got there): each exit decision looks for the

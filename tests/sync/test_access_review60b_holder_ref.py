@@ -19,6 +19,7 @@ from centre_helpers import Uplink
 
 from gateway.core import Presented
 from gateway.store.database import open_database
+from gateway.store.outbox import streams
 from gateway.store.passes import NewPass, create_pass
 from tests.parking.conftest import T0
 from tests.parking.directory_exit_helpers import delta
@@ -71,15 +72,16 @@ def test_access_records_name_the_holder_by_the_centres_ref(tmp_path: Path) -> No
             assert gw.handle(Presented(lane, kind, value, 1.0, T0 + i * M, f"{lane}-reader")).admitted
         ids = dict(gw.conn.execute("SELECT ref, id FROM passes WHERE ref IS NOT NULL"))
         ids |= dict(gw.conn.execute("SELECT ref, id FROM residents"))
+        stream = streams(gw.conn)[-1][1]
         records = up.deliver(T0 + H)
     finally:
         up.close()
     got = [r["holder"] for r in records if r["type"] == "access"]
     assert got == [
-        {"kind": "contractor", "id": ids["RENO-2025-0042"], "ref": "RENO-2025-0042"},
-        {"kind": "resident", "id": ids["R-3-2-301"], "ref": "R-3-2-301"},
-        {"kind": "visitor", "id": booth, "ref": None},
-        {"kind": "resident", "id": ids["R1"], "ref": "R1"},
+        {"kind": "contractor", "id": ids["RENO-2025-0042"], "id_stream": stream, "ref": "RENO-2025-0042"},
+        {"kind": "resident", "id": ids["R-3-2-301"], "id_stream": None, "ref": "R-3-2-301"},
+        {"kind": "visitor", "id": booth, "id_stream": stream, "ref": None},
+        {"kind": "resident", "id": ids["R1"], "id_stream": None, "ref": "R1"},
         None,
     ], f"the centre cannot tie these entries to its own passes and residents: {got}"
 
