@@ -56,7 +56,9 @@ def _dated_from(table: str, at: str) -> str:
     its newest id if none is: the mark of a start with no row of its own (the look-back's), or of a
     login written before shift_marks."""
     newest = f"(SELECT coalesce(max(id), 0) FROM {table})"
-    return f"(SELECT coalesce(min(id) - 1, {newest}) FROM {table} WHERE at >= {at})"
+    # By its `at` index, among the rows dated from `at`: min(id) would otherwise walk the table from
+    # its first row to the first dated so, a year of audit rows and every payment ever taken.
+    return f"(SELECT coalesce(min(id) - 1, {newest}) FROM {table} INDEXED BY {table}_at WHERE at >= {at})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +122,10 @@ def mark_payments(conn: sqlite3.Connection, audit_id: int) -> None:
 def shift_start(conn: sqlite3.Connection, guard: str, now: datetime) -> ShiftStart:
     """Where `guard`'s shift began: his last handover; with none, his first login in LOOK_BACK, or
     the window's start where there is none or a fee was taken for him before it (a kiosk's token)."""
+    # The marks newest first (a login's or a handover's), each's audit row by its id: the trail has
+    # no index for an action or target, and joined the other way round all of it was read, a year.
     handed = conn.execute(
-        "SELECT a.id, a.at, m.payment_id FROM shift_marks m JOIN audit a ON a.id = m.audit_id "
+        "SELECT a.id, a.at, m.payment_id FROM shift_marks m CROSS JOIN audit a ON a.id = m.audit_id "
         "WHERE a.action = ? AND a.target = ? COLLATE NOCASE ORDER BY m.audit_id DESC LIMIT 1",
         (HANDOVER, guard),
     ).fetchone()
