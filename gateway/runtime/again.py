@@ -20,9 +20,11 @@ other (either order), are one car on that pass (`other_half`): the pass has no p
 came in another car than the one registered with it; so are a pass's plate refused for its own
 pass's time (expired...) and another pass's QR. A plate refused `blocked` at a lane (entrance or
 exit) and any card or QR shown there within SAME_PASSAGE after it are one car too, refused again
-(whoever the card or pass is: `blocked_car`). A person refused at a door who shows her card or pass
-again there within SAME_PASSAGE is one person turned away too (`refused_at_door`); a pass for several
-people (a crew on one QR) is that many, one after another, before a show is her trying again.
+(whoever the card or pass is: `blocked_car`); so are a plate held to pay at an exit and any card or
+QR shown there within SAME_PASSAGE after it, one hold (`held_car`). A person refused at a door who
+shows her card or pass again there within SAME_PASSAGE is one person turned away too
+(`refused_at_door`); a pass for several people (a crew on one QR) is that many, one after another,
+before a show is her trying again.
 A plate let through at a lane, read at another lane of the same direction at its gate within
 SAME_PASSAGE, is that passage too (a camera that also sees the next lane: `same_passage`,
 _next_lane); read by the camera of a lane of the other direction beside it, it is the neighbouring
@@ -401,8 +403,29 @@ class DecidedAgain:
         visitor, its stay carrying no plate, or let out with its stay open for good. Only the last
         plate decided at the lane, decided nowhere else since: the car behind's plate read, the
         blocked car is gone from the barrier. Later than SAME_PASSAGE, `p` is its own again."""
+        return self._plate_before(p, Reason.BLOCKED)
+
+    def held_car(self, p: Presented) -> Decided | None:
+        """The plate held to pay (`payment_due`) at `p`'s exit lane just before it, a car recorded
+        inside, if `p`, a card or QR shown within SAME_PASSAGE after it, is shown for that car:
+        whoever's card or pass it is (the household's other car's, a neighbour's handed through
+        the window), the car at the barrier is the one held. The caller decides `p` as that plate
+        shown again (Gateway._decide_one): the hold's fee asked again (refused_again), one hold,
+        its plate's. Decided alone, it let the held car out free as the card's car or its holder
+        leaving (no_entry_record), the held car's stay open for good and the card's car's closed
+        while it was still parked (Review 64H). Not a plate held with no entry record: the card or
+        pass may be what let that car in, its plate unread at the entrance, the stay's only name.
+        Only the last plate decided at the lane, decided nowhere else since, as blocked_car; its
+        own card or pass is that passage already (same_passage), a resident's card that names no
+        car a card of that car (resident_car): the caller asks those first."""
+        plate = self._plate_before(p, Reason.PAYMENT_DUE)
+        return plate if plate is not None and not plate.entrance and _in_place(plate) else None
+
+    def _plate_before(self, p: Presented, reason: Reason) -> Decided | None:
+        """The last plate decided at `p`'s lane, refused for `reason` within SAME_PASSAGE before
+        `p`, a card or QR, and decided nowhere else since (blocked_car, held_car)."""
         plate = self._plates.get(p.lane)
-        if p.kind not in ("card", "qr") or plate is None or plate.decision.reason != Reason.BLOCKED:
+        if p.kind not in ("card", "qr") or plate is None or plate.decision.reason != reason:
             return None
         if self._latest.get(plate.subject) is not plate:
             return None

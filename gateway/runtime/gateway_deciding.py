@@ -132,6 +132,9 @@ class Deciding(WhichCar, ActingOnDecisions):
         p = self._cards.as_registered(self.conn, p)  # from here on as if read so
         if self._neighbour_read(p, lane) is not None:
             return self._neighbours_car(p, lane)
+        hold = self._held_car(p, lane)
+        if hold is not None:  # a card or QR shown for the car held to pay there: its plate again
+            p = replace(p, kind="plate", value=hold.value)
         read = p.value
         previous = self._again.last(p.lane, read) if p.again else None
         taken = previous if previous is not None and previous.decision.admitted else None
@@ -147,8 +150,11 @@ class Deciding(WhichCar, ActingOnDecisions):
             if taken is not None:  # paid and let out a moment ago, back at an exit: that passage
                 p, previous = replace(p, again=True), taken
         if taken is None:
-            p, facts = self._lookalike(p, lane, facts)
-            passage, facts, car = self._same_passage(p, lane, facts)
+            if hold is None:
+                p, facts = self._lookalike(p, lane, facts)
+                passage, facts, car = self._same_passage(p, lane, facts)
+            else:  # one hold, its plate's: asked its fee again (refused_again)
+                passage = hold
             if passage is not None:  # its card after its plate, its plate after a glimpse in the queue
                 p, previous = replace(p, again=True), passage
                 # Refused, it is decided afresh as a repeat (refused_again), never let through on it.

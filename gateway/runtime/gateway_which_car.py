@@ -1,7 +1,7 @@
 """Which car a presentation at a lane is, before it is decided (Gateway, gateway/runtime/gateway.py):
 a car turned back under the arm it paid to leave by, one more look at a passage a moment ago (its
-card after its plate, a card or QR shown with a blocked car), a pass's car that nobody registered,
-a plate read as its registered look-alike.
+card after its plate, a card or QR shown with a blocked car or a car held to pay), a pass's car that
+nobody registered, a plate read as its registered look-alike.
 
 Apart from gateway_deciding.py so that these rules, each with its reviews, read in one sitting.
 """
@@ -109,6 +109,27 @@ class WhichCar(GatewayBase):
         if its.credential is None or its.credential.vehicle is None:  # its plate was deleted since
             return None, facts, None
         return car, replace(its, credential=replace(cred, vehicle=its.credential.vehicle)), None
+
+    def _held_car(self, p: Presented, lane: LaneRules) -> Decided | None:
+        """At a vehicle exit, the plate held to pay there a moment ago (DecidedAgain.held_car), if
+        `p`, a card or QR, is shown for that car but names another: the household's other car's
+        card (one card for two cars on one slot, tapped by habit), a neighbour's card handed
+        through the window. At one barrier the car there is the one held, so the hold wins, also
+        over the card's own car standing behind it: `p` is decided as that plate shown again
+        (Gateway._decide_one). The car's own card or pass (_same_passage), and the resident's own
+        card that names no car (DecidedAgain.resident_car), are decided as they were: a card of
+        that car, asking the hold's fee."""
+        if lane.type != "vehicle" or lane.direction != "exit":
+            return None
+        held = self._again.held_car(p)
+        if held is None:
+            return None
+        cred = self._facts(p, lane).credential
+        if subject_of(p, cred, lane.type) == held.subject:
+            return None
+        if cred is not None and self._again.resident_car(p, cred, False) is held:
+            return None
+        return held
 
     def _own_car_back(self, p: Presented, passage: Decided) -> bool:
         """`p`, a plate read in the passage of a pass's QR that let the pass in again over its car
