@@ -433,7 +433,8 @@ def _parking(conn: sqlite3.Connection, start: datetime, end: datetime) -> dict[s
     ).fetchone()[0]
     audited = dict(
         conn.execute(
-            "SELECT action, count(*) FROM audit WHERE at >= ? AND at < ? AND action LIKE 'stay.%' GROUP BY 1",
+            "SELECT action, count(*) FROM audit INDEXED BY audit_at "
+            "WHERE at >= ? AND at < ? AND action LIKE 'stay.%' GROUP BY 1",
             (s, e),
         ).fetchall()
     )

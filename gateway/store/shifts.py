@@ -138,7 +138,7 @@ def shift_start(conn: sqlite3.Connection, guard: str, now: datetime) -> ShiftSta
     window = ShiftStart(floor, "look_back", payments_after, audit_after)
     login = conn.execute(
         f"SELECT a.id, a.at, coalesce(m.payment_id, {_dated_from('payments', 'a.at')}) "
-        "FROM audit a LEFT JOIN shift_marks m ON m.audit_id = a.id "
+        "FROM audit a INDEXED BY audit_at LEFT JOIN shift_marks m ON m.audit_id = a.id "
         "WHERE a.action = 'session.login' AND a.actor = ? COLLATE NOCASE AND a.at >= ? "
         "ORDER BY a.id LIMIT 1",
         (guard, to_db(floor)),

@@ -16,8 +16,9 @@ from datetime import datetime, timedelta
 
 from gateway.runtime.gateway import Gateway
 from gateway.store.accounts import create_account
+from gateway.store.audit import audit, transaction
 from gateway.store.payment_method import correct_method
-from gateway.store.shifts import hand_over, shift_of
+from gateway.store.shifts import hand_over, mark_payments, shift_of
 from gateway.timefmt import from_db, to_db
 from tests.conftest import query_plan
 from tests.parking.conftest import T0, TZ
@@ -67,6 +68,8 @@ def _steps(make_gw: Callable[..., Gateway], rows: int, guard: str, since: str) -
     gw = make_gw()
     now = a_trail(gw, rows)
     hand_over(gw.conn, "guard1", now - 8 * H, 0, "", TZ)
+    with transaction(gw.conn):  # guard4, who registered a third of the trail's visitors, logs in
+        mark_payments(gw.conn, audit(gw.conn, now - 2 * H, "guard4", "session.login", "guard4"))
     shift = shift_of(gw.conn, guard, now)
     assert (shift.start.since, shift.payments) == (since, [])
     return _vm_steps(gw.conn, lambda: shift_of(gw.conn, guard, now))
@@ -93,6 +96,18 @@ def test_a_shift_never_handed_over_costs_the_same_however_long_the_trail(
     assert big < 2 * small, (
         f"the same empty shift costs {small} SQLite steps on a trail of {SMALL} audit rows and payments "
         f"and {big} on one of {BIG}: the window's start is found by reading both from their oldest row"
+    )
+
+
+def test_a_shift_begun_at_a_login_costs_the_same_however_long_the_trail(
+    make_gw: Callable[..., Gateway],
+) -> None:
+    """guard4 logged in 2 hours ago, never having handed over: his login is looked for among the
+    window's rows, not among his own of the whole trail (a third of it here)."""
+    small, big = _steps(make_gw, SMALL, "guard4", "login"), _steps(make_gw, BIG, "guard4", "login")
+    assert big < 2 * small, (
+        f"the same empty shift costs {small} SQLite steps on a trail of {SMALL} audit rows and {big} "
+        f"on one of {BIG}: his login is looked for among all his rows"
     )
 
 
