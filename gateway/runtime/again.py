@@ -423,11 +423,25 @@ class DecidedAgain:
 
     def _plate_before(self, p: Presented, reason: Reason) -> Decided | None:
         """The last plate decided at `p`'s lane, refused for `reason` within SAME_PASSAGE before
-        `p`, a card or QR, and decided nowhere else since (blocked_car, held_car)."""
+        `p`, a card or QR, and decided nowhere else since (blocked_car, held_car): the car's last
+        decision is that plate's, or a repeat of its refusal at the lane since (refused_again: its
+        own card, the resident's card that names no car, a card taken for it). Taken for a new
+        car there, the household's other card tapped after the car's own let the held car out free
+        (Review 64Rm). The window runs from the plate's read, not from a card after it: a card is
+        never kept as the lane's last plate (remember)."""
         plate = self._plates.get(p.lane)
         if p.kind not in ("card", "qr") or plate is None or plate.decision.reason != reason:
             return None
-        if self._latest.get(plate.subject) is not plate:
+        since = self._latest.get(plate.subject)
+        repeat = (
+            since is not None
+            and since.seq > plate.seq
+            and since.lane == plate.lane
+            and not since.decision.admitted
+            and since.decision.reason == reason
+            and REFUSED_AGAIN in since.decision.flags
+        )
+        if since is not plate and not repeat:
             return None
         return plate if abs(elapsed(plate.at, p.at)) <= SAME_PASSAGE else None
 
@@ -440,11 +454,16 @@ class DecidedAgain:
             return False
         return not any(s.health.device == p.device for s in devices.sources if s not in devices.cameras)
 
-    def remember(self, read: str, ev: AccessEvent) -> None:
+    def remember(self, read: str, ev: AccessEvent, shown: str = "") -> None:
         """The decision just made at its lane (to be stored: see begin_batch), for the car decided
         again while it is still there, or shown again in the same passage (same_passage). The
         neighbouring lane's car read here (flag neighbour_lane) is not: the decision at its own
-        lane stays its last, so that this lane's camera reading it again is that car still."""
+        lane stays its last, so that this lane's camera reading it again is that car still.
+        `shown`: the kind of credential shown, if not `ev.kind`: a card or QR taken for the plate
+        held there (held_car) is that car's last decision only, not the lane's last plate, so that
+        the 10 s run from the camera's read (kept as the lane's last plate, the hold's window
+        measured from each tap kept a neighbour tapping on refused with the held car's fee for good:
+        Review 64Rm)."""
         if NEIGHBOUR_LANE in ev.flags:
             return
         billing = Billing(ev.billing) if ev.billing else None
@@ -462,6 +481,9 @@ class DecidedAgain:
             ev.direction == "entrance",
         )
         decided = replace(decided, turned_away=_turned_away(self._latest.get(ev.subject), decided))
+        if shown not in ("", ev.kind):
+            self._keep(self._latest, decided.subject, decided)
+            return
         self._keep_decided(read, decided)
         if ev.kind == "plate" and ev.holder_kind == "resident" and ev.holder_id is not None:
             self._keep(self._cars, (holder_subject("resident", ev.holder_id), ev.lane), decided)

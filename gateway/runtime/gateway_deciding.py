@@ -69,7 +69,7 @@ class Deciding(WhichCar, ActingOnDecisions):
             for job in jobs:
                 ev = self._decide_alone(job.presented)
                 # Remembered at once: the next of the batch may be this car again (same_passage).
-                self._again.remember(job.presented.value, ev)
+                self._again.remember(job.presented.value, ev, job.presented.kind)
                 events.append((ev, job))
             self.conn.execute("COMMIT")
             self._again.end_batch()
@@ -232,7 +232,7 @@ class Deciding(WhichCar, ActingOnDecisions):
         except BaseException:
             self._roll_back()
             raise
-        self._again.remember(p.value, ev)
+        self._again.remember(p.value, ev, p.kind)
         self._after(ev, received)
         self._leaving.pulsed()
         return ev
