@@ -450,7 +450,7 @@ def pass_page(request: Request, db: Db, pass_id: Id) -> Response:
         qr=Markup(qr_svg(p.qr or "")),
         materials=[materials_view(gw, m) for m in carried],
         # A pass for no unit, or one nobody lives in: the guard names the owner's, as the API asks.
-        ask_owner=materials_store.owner_to_name(db, p.host_building, p.host_unit),
+        ask_owner=materials_store.owner_to_name(db, p.host_building, p.host_unit, gw.now()),
     )
 
 

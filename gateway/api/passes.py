@@ -509,7 +509,7 @@ def _check_host(gw: Gateway, new: store.NewPass) -> None:
     503). A site whose residents were never imported registers as before (store.host_unknown); a
     pass the centre sends down is the centre's to check."""
     with closing(read_only(gw)) as db:
-        unknown = store.host_unknown(db, new.host_building, new.host_unit)
+        unknown = store.host_unknown(db, new.host_building, new.host_unit, new.valid_from)
     if not unknown:
         return
     place = " ".join(p for p in (new.host_building, new.host_unit) if p)

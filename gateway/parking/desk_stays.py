@@ -29,7 +29,7 @@ from gateway.store.parking import (
     stay_by_id,
 )
 from gateway.store.report_rebuilds import rebuild_reports_holding
-from gateway.store.units import host_units, resident_lives_in, same_unit
+from gateway.store.units import host_units, named_unit, same_unit
 from gateway.timefmt import elapsed, to_db
 
 log = logging.getLogger(__name__)
@@ -92,14 +92,6 @@ class StayDesk(DeskBase):
                 status=409,
                 code="already_paid",
             )
-        # The unit as the pages show it (8栋 1单元) or as the centre sent its residents (8 1).
-        if not resident_lives_in(conn, building, unit):
-            raise ParkingError(
-                f"no resident lives in {building} {unit}",
-                fix="give the host's building and unit",
-                code="no_such_unit",
-                data={"unit": f"{building} {unit}"},
-            )
         host = host_unit(conn, stay.subject)
         # Decided by how the stay pays, not by who holds the plate now: a visitor's pass withdrawn
         # while the car is parked leaves its stay a stranger's plate, which any unit validated.
@@ -114,25 +106,40 @@ class StayDesk(DeskBase):
         # stranger's car is, by any unit where a resident lives: refused, no unit ever could. The
         # validation names the unit that validated. A host named is read as the visitor form took it
         # (三栋 / 二单元 is 3栋 2单元; a building alone or a room, one of the building's units): where
-        # nobody lives, no unit validates, never any unit (review 64F).
-        if host is not None and any(host):
+        # nobody lives (or lives no longer: moved out), no unit validates, never any unit (review
+        # 64F). A refusal names the units that do validate it as the register writes them, which,
+        # typed as named, are taken: the host as the pass writes it (3栋 301) may name no unit.
+        units = host_units(conn, *host, at) if host is not None and any(host) else None
+        if units == [] and host is not None:
             named = f"{host[0]} {host[1]}".strip()
-            units = host_units(conn, *host)
-            if not units:
-                raise ParkingError(
-                    f"the visitor was registered for {named}, where no resident lives: no unit validates it",
-                    fix="the car pays at the exit as a visitor; if its host confirms the visit, "
-                    "the guard opens the barrier by hand (audited)",
-                    code="not_host_unit",
-                    data={"host_unit": named, "state": "nobody_lives"},
-                )
-            if not any(same_unit(u, (building, unit)) for u in units):
-                raise ParkingError(
-                    f"the visitor was registered for {named}, not {building} {unit}",
-                    fix="the host unit of the visitor's pass validates it",
-                    code="not_host_unit",
-                    data={"host_unit": named},
-                )
+            raise ParkingError(
+                f"the visitor was registered for {named}, where no resident lives: no unit validates it",
+                fix="the car pays at the exit as a visitor; if its host confirms the visit, "
+                "the guard opens the barrier by hand (audited)",
+                code="not_host_unit",
+                data={"host_unit": named, "state": "nobody_lives"},
+            )
+        # The unit as the pages show it (8栋 1单元), as the centre sent its residents (8 1), or as a
+        # pass writes its host (三栋 二单元): read as the visitor form reads a host, where a resident
+        # lives now, and kept as the register writes it. Read as typed, the unit a refusal named
+        # (the pass's host) was refused as one where nobody lives (review 64Rh).
+        validating = named_unit(conn, building, unit, at)
+        if validating is None:
+            raise ParkingError(
+                f"no resident lives in {building} {unit}",
+                fix="give the host's building and unit",
+                code="no_such_unit",
+                data={"unit": f"{building} {unit}"},
+            )
+        building, unit = validating
+        if units is not None and not any(same_unit(u, validating) for u in units):
+            named = " / ".join(f"{b} {u}" for b, u in units)
+            raise ParkingError(
+                f"the visitor was registered for {named}, not {building} {unit}",
+                fix="the host unit of the visitor's pass validates it",
+                code="not_host_unit",
+                data={"host_unit": named},
+            )
         try:
             conn.execute(
                 "INSERT INTO validations (stay_id, building, unit, at, actor) VALUES (?, ?, ?, ?, ?)",

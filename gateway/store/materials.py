@@ -56,14 +56,15 @@ def record_materials_out(
             if host is None:
                 raise NotFound(f"no pass {pass_id}", fix="scan the pass's QR code or look it up")
             given = (host_building, host_unit)
-            # The pass's unit read as the visitor form took it (三栋 / 二单元 for 3栋 2单元).
-            on_pass = named_unit(conn, *host)
+            # The pass's unit read as the visitor form took it (三栋 / 二单元 for 3栋 2单元), where a
+            # resident lives now: materials are not reported to a household that has moved out.
+            on_pass = named_unit(conn, host[0], host[1], at)
             if on_pass is None:
                 # A pass issued for no unit, or for one where nobody lives (a slip when it was
                 # issued): the owner is named here, or nobody is told.
-                host_building, host_unit = _check_unit(conn, *given, on_pass=tuple(host))
+                host_building, host_unit = _check_unit(conn, *given, at, on_pass=tuple(host))
                 note = f" (pass {pass_id} is for {host[0]} {host[1]})" if all(host) else ""
-            elif any(given) and named_unit(conn, *given) != on_pass:
+            elif any(given) and named_unit(conn, *given, at) != on_pass:
                 raise Refused(
                     f"pass {pass_id} is for {host[0]} {host[1]}, not {host_building} {host_unit}",
                     fix="leave the unit out: the pass's own is used",
@@ -73,7 +74,7 @@ def record_materials_out(
             else:
                 host_building, host_unit = on_pass
         else:
-            host_building, host_unit = _check_unit(conn, host_building, host_unit)
+            host_building, host_unit = _check_unit(conn, host_building, host_unit, at)
         # Whether typed or the pass's, the unit as the register writes it (named_unit): one unit typed
         # as the pages show it (8栋 1单元), issued on a pass as the centre sent it (8 1) or as guards
         # write it (八栋 一单元) is stored one way, and the daily report counts it once.
@@ -90,17 +91,18 @@ def record_materials_out(
 
 
 def _check_unit(
-    conn: sqlite3.Connection, building: str, unit: str, on_pass: tuple[str, str] = ("", "")
+    conn: sqlite3.Connection, building: str, unit: str, at: datetime, on_pass: tuple[str, str] = ("", "")
 ) -> tuple[str, str]:
     """A typed unit (no pass, or a pass for no unit or for one where nobody lives) must be one
-    where a resident lives: a typo would report the materials to nobody. Read as the visitor form
-    reads a host (8栋 1单元, 8 1, 三栋 二单元, 3栋 2-301), and given back as the register writes it."""
-    found = named_unit(conn, building, unit)
+    where a resident lives at `at`: a typo, or a household moved out, would report the materials
+    to nobody. Read as the visitor form reads a host (8栋 1单元, 8 1, 三栋 二单元, 3栋 2-301), and
+    given back as the register writes it."""
+    found = named_unit(conn, building, unit, at)
     if found is not None:
         return found
     pass_unit = " ".join(on_pass).strip()
     # A building alone, or a room two units hold, names no one unit: which is asked for.
-    if not building or not unit or host_units(conn, building, unit):
+    if not building or not unit or host_units(conn, building, unit, at):
         if pass_unit:
             raise Refused(
                 f"no resident lives in {pass_unit}, the pass's unit",
@@ -121,11 +123,11 @@ def _check_unit(
     )
 
 
-def owner_to_name(conn: sqlite3.Connection, building: str, unit: str) -> bool:
+def owner_to_name(conn: sqlite3.Connection, building: str, unit: str, at: datetime) -> bool:
     """Whether materials carried out on a pass for this unit need the owner's building and unit:
-    the pass names no one unit where a resident lives (named_unit: none, a building alone, or one
-    where nobody lives, a slip when it was issued)."""
-    return named_unit(conn, building, unit) is None
+    the pass names no one unit where a resident lives at `at` (named_unit: none, a building alone,
+    or one where nobody lives, a slip when it was issued or a household moved out since)."""
+    return named_unit(conn, building, unit, at) is None
 
 
 def list_materials(

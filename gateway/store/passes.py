@@ -355,21 +355,22 @@ def overstaying(row: dict[str, Any], now: datetime) -> bool:
     return bool(row["inside"]) and not row["checked_out_at"] and _validity(row).expired(now)
 
 
-def host_unknown(conn: sqlite3.Connection, building: str, unit: str) -> bool:
-    """Whether a pass's host names a place where no resident lives, on a register that holds
-    residents (one never imported tells a unit from a typo no better than a guard): the building and
-    unit as the register or the pages write them, or as guards type them (units.host_units: 三栋 /
-    二单元, b3 for B3, villa 18号 for 18, the room after the unit, 2单元301 or 2-301, the flat whole in
-    one field, 3-2 or A座1单元). The field is 单元/房号: a room typed in it (1201) must be a resident's
-    room in that building, where the register records rooms there (without them a room cannot be
-    told from a unit, and is taken); a unit typed as one (9单元) must be a resident's. A building
-    alone must be one where someone lives; a unit with no building names no place. A pass for no
-    host (the management office) names none. Where in doubt it is taken: a real visitor refused at
-    the gate costs more than a mistyped unit registered."""
+def host_unknown(conn: sqlite3.Connection, building: str, unit: str, at: datetime) -> bool:
+    """Whether a pass's host names a place where no resident lives at `at` (when the visit begins:
+    a household whose lease has ended has moved out, one whose lease has begun by then is there), on
+    a register that holds residents (one never imported tells a unit from a typo no better than a
+    guard): the building and unit as the register or the pages write them, or as guards type them
+    (units.host_units: 三栋 / 二单元, b3 for B3, villa 18号 for 18, the room after the unit, 2单元301
+    or 2-301, the flat whole in one field, 3-2 or A座1单元). The field is 单元/房号: a room typed in
+    it (1201) must be a resident's room in that building, where the register records rooms there
+    (without them a room cannot be told from a unit, and is taken); a unit typed as one (9单元) must
+    be a resident's. A building alone must be one where someone lives; a unit with no building names
+    no place. A pass for no host (the management office) names none. Where in doubt it is taken: a
+    real visitor refused at the gate costs more than a mistyped unit registered."""
     if not (building or unit) or conn.execute("SELECT 1 FROM residents LIMIT 1").fetchone() is None:
         return False
     # The same reading as the materials carried out on the pass and its stay's validation take.
-    return not host_units(conn, building, unit)
+    return not host_units(conn, building, unit, at)
 
 
 def find_returning(
