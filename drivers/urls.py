@@ -21,6 +21,11 @@ _IP_AND_PORT = re.compile(r"(\d{1,3}(\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]):\d{1,5}")
 # A host and port with a dot in the host (cam-east.local:554) or localhost: never a user name and
 # password as one is typed for a camera (admin:Abc#1234), so an '@' after it is in the path.
 _NAMED_HOST_AND_PORT = re.compile(r"(localhost|[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+):\d{1,5}")
+# A name and a port: a LAN host as a hosts entry or the router's DNS names it (cam1:554), or a user
+# name and a password that begins with digits (admin:1234#5@host), which cannot be told apart.
+_NAME_AND_PORT = re.compile(r"[A-Za-z0-9_\-]+:\d{1,5}")
+# What names a host after a url's last '@': a name or an address, and a port.
+_HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.\-]+)(:\d{0,5})?")
 # The characters FFmpeg ends a url's authority at: a user name or password holding one never logs in.
 USERINFO_CUT = "#?/"
 # A query parameter, `name=value`, after the '?' or between '&' or ';'. Its value runs to the next
@@ -108,7 +113,22 @@ def _masked(url: str, start: int) -> str | None:
     user, colon, _ = userinfo.partition(":")
     if not at or not colon:
         return None
-    return f"{url[:start]}{user}:***@{host}{rest[len(authority) :]}"
+    # An authority taken on to an '@' in the path (see _authority) where that '@' is in a secret
+    # parameter's value (XMEye's rtsp://cam1:554/user=admin&password=p@ss2026&channel=1): what
+    # follows it is that password's end, hidden too.
+    end = _secret_value_end(rest, len(userinfo))
+    return f"{url[:start]}{user}:***{rest[end:] if end else '@' + rest[len(userinfo) + 1 :]}"
+
+
+def _secret_value_end(rest: str, at: int) -> int:
+    """Where the value that holds the '@' at `at` ends, in `rest` (a url after its scheme) read as
+    an authority with no user information and a path or query, if it is a secret parameter's
+    (password=p@ss); 0 where none holds it."""
+    for pattern in (_QUERY_IN_URL, _PATH_IN_URL):
+        for parameter in pattern.finditer(rest):
+            if is_secret_parameter(parameter.group(1)) and parameter.start(2) <= at < parameter.end(2):
+                return parameter.end(2)
+    return 0
 
 
 def _authority(rest: str) -> str:
@@ -120,7 +140,8 @@ def _authority(rest: str) -> str:
     information holds a ':' (a password begun: `user:pass`, or `user:pa@ss` cut at a later '/')
     runs to the url's last '@' when there is one past it: better a path hidden than a password
     shown. Only an IP address and port (rtsp://10.0.0.5:554/ch1?u=a@b) keep their path: a
-    hostname and port cannot be told from a user and a password that begins with digits.
+    hostname and port cannot be told from a user and a password that begins with digits (and
+    where that '@' is in a secret parameter's value, _masked hides the value's end as well).
     """
     authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
     userinfo = authority.rpartition("@")[0] if "@" in authority else authority
@@ -138,19 +159,43 @@ def userinfo_cut(url: str) -> str:
     holding one it asks another host, or this one with a password cut short, and never logs in:
     the camera is offline as if the password were wrong. The user information is the text between
     '://' and the url's last '@', where the text before the first of those characters begins a
-    password (holds a ':', no '@') and is not an address and port (rtsp://10.0.0.5:554/ch1?u=a@b,
-    rtsp://cam.local:554/...: an '@' in the path or query of a url that has no password)."""
+    password (holds a ':', no '@') and is not a host and port (rtsp://10.0.0.5:554/ch1?u=a@b,
+    rtsp://cam.local:554/..., rtsp://cam1:554/user=admin&password=p@ss: an '@' in the path or query
+    of a url that has no password). `name:digits` may be either: see userinfo_maybe_cut."""
+    cut, certain = _userinfo_cut(url)
+    return cut if certain else ""
+
+
+def userinfo_maybe_cut(url: str) -> str:
+    """As userinfo_cut, for a url whose text before the first '/', '?' or '#' is `name:digits` and
+    which names a host after its last '@' (admin:1234#5@cam.local/h264, or cam1:554/live?u=a@b):
+    a user name and a password begun with digits that FFmpeg never logs in with, or a LAN host, its
+    port and an '@' in the path that it opens. "" for any other url."""
+    cut, certain = _userinfo_cut(url)
+    return "" if certain else cut
+
+
+def _userinfo_cut(url: str) -> tuple[str, bool]:
+    """userinfo_cut's characters, and whether they are certainly in a password."""
     head = _HEAD.match(url)
     if head is None or "://" not in head.group(0):
-        return ""
+        return "", True
     rest = url[head.end() :]
     authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
     if "@" in authority or ":" not in authority or "@" not in rest[len(authority) :]:
-        return ""
+        return "", True
     if _IP_AND_PORT.fullmatch(authority) or _NAMED_HOST_AND_PORT.fullmatch(authority):
-        return ""
-    userinfo = rest.rpartition("@")[0]
-    return "".join(dict.fromkeys(c for c in userinfo if c in USERINFO_CUT))
+        return "", True
+    userinfo, _, after = rest.rpartition("@")
+    cut = "".join(dict.fromkeys(c for c in userinfo if c in USERINFO_CUT))
+    if not _NAME_AND_PORT.fullmatch(authority):
+        return cut, True
+    host = re.split(r"[/?#]", after, maxsplit=1)[0]
+    if not _HOST.fullmatch(host) or _secret_value_end(rest, len(userinfo)):
+        # The '@' is in a password in the path (XMEye's password=p@ss2026), or no host follows it
+        # (...&password=p@ss2026&channel=1): a host and its port, and no user information.
+        return "", True
+    return cut, False
 
 
 def redact_urls(text: str) -> str:

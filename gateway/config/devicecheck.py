@@ -10,7 +10,7 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 
 from drivers.relays.gpio import NO_GPIOZERO_FIX, NO_PIN_LIBRARY_FIX, pin_library_found
-from drivers.urls import userinfo_cut
+from drivers.urls import userinfo_cut, userinfo_maybe_cut
 from gateway.config.devices import (
     CameraDevice,
     GpioDevice,
@@ -23,6 +23,10 @@ from gateway.config.models import SiteConfig
 from gateway.config.problems import Loc, Problem
 
 _Serial = SerialReaderDevice | LcusRelayDevice | ModbusDevice | SerialDisplayDevice
+PASSWORD_CHARACTERS_FIX = (
+    "write # as %23, ? as %3F, / as %2F in the url's password (P#ss is written P%23ss); the camera's "
+    "password stays as it is"
+)
 
 
 def check_devices(cfg: SiteConfig) -> list[Problem]:
@@ -99,11 +103,27 @@ def _camera_logins(cfg: SiteConfig) -> list[Problem]:
                 "them at the first '/', '?' or '#', so it never logs in (the camera stays "
                 "offline, as if the password were wrong)",
                 device.url,
-                fix="write # as %23, ? as %3F, / as %2F in the url's password (P#ss is written "
-                "P%23ss); the camera's password stays as it is",
+                fix=PASSWORD_CHARACTERS_FIX,
             )
         )
     return problems
+
+
+def camera_login_warnings(cfg: SiteConfig) -> list[str]:
+    """A camera url that begins `name:digits` and names a host after a later '@'
+    (userinfo_maybe_cut): a LAN host, its port and an '@' in the path, which FFmpeg opens, or a user
+    name and a password begun with digits holding '#', '?' or '/', which it never logs in with. A
+    warning, where _camera_logins refuses: refused, a camera that works would stop the start. The
+    url is not shown, not even with the password hidden: either reading's password would show."""
+    return [
+        f"devices[{i}].url (device {device.id!r}): what comes before its first '/', '?' or '#' reads "
+        "as a host name and port, and a host is named again after a later '@': if it is a user name "
+        "and a password instead, FFmpeg, which opens the camera, ends the password at that '/', '?' "
+        "or '#' and never logs in (the camera offline, as if the password were wrong); fix: "
+        f"{PASSWORD_CHARACTERS_FIX} (a url with no user name or password there is right as it is)"
+        for i, device in enumerate(cfg.devices)
+        if isinstance(device, CameraDevice) and userinfo_maybe_cut(device.url)
+    ]
 
 
 def _plate_backends(cfg: SiteConfig) -> list[Problem]:

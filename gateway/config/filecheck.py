@@ -28,7 +28,7 @@ from typing import Any
 from drivers.displays.voice import not_installed
 from gateway.config.closed_ahead import closed_management_ahead
 from gateway.config.crosscheck import capacity_warnings, guard_card_warnings
-from gateway.config.devicecheck import gpio_library_warnings
+from gateway.config.devicecheck import camera_login_warnings, gpio_library_warnings
 from gateway.config.devices import SerialReaderDevice, VoiceDevice
 from gateway.config.models import Http, SiteConfig
 from gateway.config.parking import free_first_periods
@@ -398,6 +398,7 @@ def warnings(cfg: SiteConfig, config: Path | None = None) -> list[str]:
     found += free_first_periods(cfg.parking)
     found += closed_management_ahead(cfg, datetime.now(UTC))  # its days are the site's
     found += gpio_library_warnings(cfg)
+    found += camera_login_warnings(cfg)
     found += _listen_not_here(cfg.http)
     if cfg.http.port < 1024:
         found.append(

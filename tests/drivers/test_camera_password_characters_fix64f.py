@@ -47,7 +47,7 @@ def problems(tmp_path: Path, url: str) -> list[str]:
         ("rtsp://admin:Abc#1234@192.168.1.64:554/Streaming/Channels/102", "Abc#1234"),
         ("rtsp://admin:Abc?1234@192.168.1.64/Streaming/Channels/102", "Abc?1234"),
         ("rtsp://admin:Abc/1234@192.168.1.64:554/cam/realmonitor?channel=1&subtype=1", "Abc/1234"),
-        ("rtsp://admin:1234#ab@cam-east.local/h264", "1234#ab"),
+        ("rtsp://admin:12ab#34@cam-east.local/h264", "12ab#34"),
         ("http://admin:/x1?@192.168.1.70/video.mjpg", "/x1?"),
     ],
 )
