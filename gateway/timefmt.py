@@ -12,6 +12,11 @@ import re
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
+# The largest step of a running clock the gateway takes silently (NTP's corrections are seconds or
+# minutes): stepped more, it raises clock_stepped (gateway/parking/operations.py), and a payment's
+# grace does not reach back past it (gateway/parking/book.py fee_end).
+CLOCK_ALARM = timedelta(hours=1)
+
 
 def to_db(at: datetime) -> str:
     if at.tzinfo is None:

@@ -20,7 +20,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from gateway.parking.fees import Rate, Tariff, stay_fee, tariff_at, tariff_of_stay
-from gateway.timefmt import elapsed, later
+from gateway.timefmt import CLOCK_ALARM, elapsed, later
 
 BILLABLE = ("temporary", "visitor")
 # A stay that ends "before" it began cannot be timed: the gateway's clock is behind its entry (a
@@ -117,10 +117,14 @@ def fee_end(
     since asked a car for more before the time its receipt gave. `at` before the stay's entry
     (`entered`) within that grace is the clock set back since the payment (NTP correcting a fast
     clock): the fee stops where it was paid up to, the stay charged what it paid. Run to `at`, the
-    stay could not be timed, and the car that owed nothing was asked a day's fee less what it paid."""
+    stay could not be timed, and the car that owed nothing was asked a day's fee less what it paid.
+    The grace reaches back no further than CLOCK_ALARM before the payment, the largest step of the
+    clock taken silently: set back more (a bad NTP server, a wrong date set right), the car that
+    paid once left free however long it stayed after, until the clock came back to its entry."""
     if payments:
         last = max(payments, key=lambda p: (p.fee_until, p.paid_at))
-        if at <= last.paid_at + max(grace, last.grace or grace):
+        set_back_too_far = _before(at, later(last.paid_at, -CLOCK_ALARM))
+        if not set_back_too_far and at <= last.paid_at + max(grace, last.grace or grace):
             if entered is not None and _before(at, entered):
                 return last.fee_until
             return min(last.fee_until, at)

@@ -46,6 +46,7 @@ from gateway.parking.patrol import RouteSpec
 from gateway.site import Site
 from gateway.store.alarms import raise_alarm
 from gateway.store.redate import Step
+from gateway.timefmt import CLOCK_ALARM
 
 __all__ = [
     "BACKFILL_DAYS",
@@ -70,8 +71,7 @@ RETENTION_EVERY = timedelta(hours=1)
 # A running clock stepped more than CLOCK_ALARM (a bad NTP server or GPS, an installer's typo) is
 # not trusted for CLOCK_CONFIRM of monotonic time: the steps that delete or judge by the wall clock
 # wait, so that a clock set right within that time has deleted, reported and judged nothing on a
-# wrong one. Then they go on, on whatever the clock says.
-CLOCK_ALARM = timedelta(hours=1)
+# wrong one. Then they go on, on whatever the clock says. (CLOCK_ALARM is gateway/timefmt.py's.)
 CLOCK_CONFIRM = timedelta(hours=24)
 WALL_CLOCK_STEPS = frozenset({"patrols", "reports", "repairs", "retention"})
 
