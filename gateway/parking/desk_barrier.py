@@ -275,7 +275,7 @@ class BarrierDesk(DeskBase):
         that paid its day's fee at a barrier that did not open): asked it, its driver paid twice."""
         p = Presented(lane.id, held.kind, held.value, 1.0, held.at, "quote", vehicle_class=held.vehicle_class)
         subject, vclass, unregistered = self._who(conn, p, lane)
-        until = self._fee_until(conn, lane.id, held, at, held.car)
+        until = self._fee_until(conn, held, at, held.car)
         rules = self._rules(conn, at)
         account = owed(conn, rules, subject, until, vehicle_class=vclass, unregistered=unregistered)
         if account.stay is None and account.quote.due_fen > 0 and self.left_settled(conn, subject, at):

@@ -90,7 +90,7 @@ class FeeDesk(DeskBase):
             value = on.value if on else plate
             p = Presented(lane.id, kind, value, 1.0, at, f"{TYPED_BY}{actor}", vehicle_class=held_as)
             subject, vclass, unregistered = self._who(conn, p, lane)
-            until = self._fee_until(conn, lane.id, held, at, on.car if on else plate)
+            until = self._fee_until(conn, held, at, on.car if on else plate)
             rules = self._rules(conn, at)
             account = owed(conn, rules, subject, until, vehicle_class=vclass, unregistered=unregistered)
             paid_while_held(conn, held, account, self.site.tz)
@@ -248,7 +248,7 @@ class FeeDesk(DeskBase):
         which the exit charges when the camera lets it out on that hold (a fee to `at`, a period
         later, would stand against nothing)."""
         ends = [
-            self._fee_until(conn, lane, held_at_lane(conn, lane, at, plate, self.site.lanes), at, plate)
+            self._fee_until(conn, held_at_lane(conn, lane, at, plate, self.site.lanes), at, plate)
             for lane in self._exits()
         ]
         standing = [end for end in ends if end != at]  # held there, or kept at it closed

@@ -257,7 +257,7 @@ class StayDesk(DeskBase):
             )
             return False
         # Before the opening is on record: it lets the car out of the refusals it ends.
-        until = self._fee_until(conn, lane, held, at, held.car)
+        until = self._fee_until(conn, held, at, held.car)
         held_by = end_hold_by_hand(conn, lane, held, at, self.site.lanes) or uuid7()
         stay = self._stay_let_out(conn, lane, account, actor, at)
         if stay is None:

@@ -64,7 +64,7 @@ class ParkingDesk(FeeDesk, BarrierDesk, StayDesk):
                 else car_held(conn, p, cred) or p.value
             )
             held = held_at_lane(conn, lane.id, p.at, held_on, self.site.lanes)
-            until = self._fee_until(conn, lane.id, held, p.at, held_on)
+            until = self._fee_until(conn, held, p.at, held_on)
             rules = self._rules(conn, p.at)
             account = owed(
                 conn, rules, subject, until, vehicle_class=vclass, unregistered=missed_entry(p, cred)

@@ -1271,7 +1271,7 @@ MIGRATIONS: list[str] = [
             ("materials_out", "at"),
         )
     ),
-    # The refusals at a closed lane (lane_closed), by time (gateway/store/holds.py closed_since: a
+    # The refusals at a closed lane (lane_closed), by time (gateway/store/holds.py kept_since: a
     # car kept at a closed exit pays its fee to when it got there): each exit decision looks for the
     # car's on it, the few of a lane closed for repair, not through half an hour of every decision.
     """
