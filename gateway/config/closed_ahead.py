@@ -38,8 +38,10 @@ def closed_management_ahead(cfg: SiteConfig, now: datetime) -> list[str]:
                 continue
             days = (first - today).days
             when = {0: "begins today", 1: "begins tomorrow"}.get(days, f"begins in {days} days")
-        elif today <= last:
-            when = f"is in force, to {last}"  # between its hours
+        elif today < last or (
+            today == last and any(w.crosses_midnight or now.time() < w.end for w in windows)
+        ):
+            when = f"is in force, to {last}"  # between its hours; on its last day, some still to come
         else:
             continue
         hours = ", ".join(period.hours) + " each day" if period.hours else "all day"
