@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 WRITE_TIMEOUT_S = 1.0
 # How often a write looks whether its bytes have left the port (a 4-byte frame takes 4 ms at 9600).
 DRAIN_POLL_S = 0.002
+# How long a reopen, or closing the link (the service stopping), waits for a lost port's close on
+# its own thread: an unplugged port's returns at once, a wedged USB adapter's waits up to 30 s.
+LOST_CLOSE_WAIT_S = 0.2
 
 
 class PortError(OSError):
@@ -95,6 +98,12 @@ class SerialLink:
     every check_every_s again. `on_open` runs after every (re)open: a relay re-sends its state. The
     backoff is reset only by a write that went through, so a port that opens but fails every write
     is retried with growing waits. Once closed, the link stays closed: a late write fails.
+
+    A port lost (a write failed, or it was unplugged) is closed on a thread of its own, after the
+    device is marked offline: closing a USB serial port whose adapter kept unsent bytes waits for
+    them up to its closing_wait (30 s), and that must hold neither the writer (the outcome of its
+    write, the device's alarm) nor the service's stop. The port is not opened again until that close
+    has returned: an open of the same tty would wait on it too.
     """
 
     def __init__(
@@ -119,6 +128,7 @@ class SerialLink:
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._wake = threading.Event()  # the watch thread's wait ends early: stopped, or reopened
+        self._closing: threading.Thread | None = None  # a lost port's close, till it returns
         self._thread = threading.Thread(target=self._watch, name=f"link-{health.device}", daemon=True)
 
     def start(self) -> None:
@@ -150,9 +160,12 @@ class SerialLink:
         self._stop.set()
         self._wake.set()
         with self._lock:
-            if self._port is not None:
+            if self._port is not None:  # no bytes left in it: a write returns once they left
                 _shut(self._port)
                 self._port = None
+            closing = self._closing
+        if closing is not None:
+            closing.join(timeout=LOST_CLOSE_WAIT_S)  # a daemon: not waited for past that
         if self._thread.is_alive():
             self._thread.join(timeout=2)
 
@@ -161,12 +174,18 @@ class SerialLink:
         return self._port is not None
 
     def _try_open(self) -> bool:
-        """Open the port unless it is open or the link closed; True if it is open now. A write and
-        the watch thread may both find it closed: the second to get the lock must not open it
-        again, or the exclusive lock fails and raises a false "in use by another program"."""
+        """Open the port unless it is open, still closing after it was lost, or the link closed;
+        True if it is open now. A write and the watch thread may both find it closed: the second to
+        get the lock must not open it again, or the exclusive lock fails and raises a false "in use
+        by another program"."""
         with self._lock:
             if self._port is not None or self._stop.is_set():
                 return self._port is not None
+            if self._closing is not None:
+                self._closing.join(timeout=LOST_CLOSE_WAIT_S)
+                if self._closing.is_alive():
+                    return False
+                self._closing = None
             try:
                 self._port = open_port(self.path, self._baudrate, **self._serial_kwargs)
             except PortError as exc:
@@ -198,12 +217,21 @@ class SerialLink:
         return f"{self.path} was unplugged and plugged back: check the cable and its USB plug"
 
     def _lost(self, why: str) -> None:
+        """Offline at once, saying why; the port closed on a thread of its own (the class's
+        docstring), so the caller and its locks never wait on it."""
+        closer = None
         with self._lock:
-            if self._port is not None:
-                with contextlib.suppress(serial.SerialException, OSError, termios.error):
-                    _shut(self._port)
-                self._port = None
-        self.health.set_offline(why)
+            port, self._port = self._port, None
+            if port is not None:
+                closer = threading.Thread(
+                    target=_shut_quietly, args=(port,), name=f"close-{self.health.device}", daemon=True
+                )
+                self._closing = closer
+        try:
+            self.health.set_offline(why)  # before the close can return and the watch reopen it
+        finally:
+            if closer is not None:
+                closer.start()
 
     def _watch(self) -> None:
         wait = self._check_every_s
@@ -213,7 +241,10 @@ class SerialLink:
             if self._stop.is_set():
                 return
             if self._port is None:
-                wait = self._backoff.next() if not self._try_open() else self._check_every_s
+                # A port still closing is not opened: looked at again soon, its backoff not grown.
+                closing = self._closing is not None and self._closing.is_alive()
+                opened = self._try_open()
+                wait = self._check_every_s if opened or closing else self._backoff.next()
                 continue
             wait = self._check_every_s
             with self._lock:
@@ -242,8 +273,14 @@ def _write_drained(port: serial.Serial, data: bytes, baudrate: int) -> None:
 
 
 def _shut(port: serial.Serial) -> None:
-    """Close the port, first throwing away bytes it never sent: closing a USB serial port waits for
-    them up to its closing_wait (30 s), the service's stop with it."""
+    """Close the port, first throwing away bytes it never sent (tcflush TCOFLUSH). Linux's
+    usb-serial (ch341, cp210x, ftdi_sio, pl2303) cannot throw them away (it has no flush_buffer):
+    there close() waits for them up to the port's closing_wait, 30 s (SerialLink._lost)."""
     with contextlib.suppress(serial.SerialException, OSError, termios.error):
         port.reset_output_buffer()
     port.close()
+
+
+def _shut_quietly(port: serial.Serial) -> None:
+    with contextlib.suppress(serial.SerialException, OSError, termios.error):
+        _shut(port)
