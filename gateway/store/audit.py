@@ -30,21 +30,77 @@ def audit(
 
 
 # The rows a filter names: by person, by action (a prefix: `payment` takes `payment.take`), by
-# target; and, paging back, those older than a row (`before`, an id) the page before ended at.
-# The person without regard to case, as user names are (Guard1 logs in as guard1), and as the
-# principal that made the request: `token:booth for guard1`, a token that named the guard it acted
-# for (api/parking.py), is the token's. User and token names have no spaces, so `X for ` is X's alone.
-_FILTER = """
-WHERE (:actor IS NULL OR actor = :actor COLLATE NOCASE
-       OR substr(actor, 1, length(:actor) + 5) COLLATE NOCASE = :actor || ' for ')
-  AND (:action IS NULL OR action LIKE :action || '%')
-  AND (:target IS NULL OR target = :target)
-  AND (:before IS NULL OR id < :before)
-"""
+# target; and, paging, those older than a row (`before`, an id) the page before ended at, or those
+# from a row on (`start`). The person without regard to case, as user names are (Guard1 logs in as
+# guard1), and as the principal that made the request: `token:booth for guard1`, a token that named
+# the guard it acted for (api/parking.py), is the token's. User and token names have no spaces, so
+# `X for ` is X's alone. Each a term on the column, or on `x`, a value of it (_VALUES).
+def _person(column: str) -> str:
+    return (
+        f"({column} = :actor COLLATE NOCASE "
+        f"OR substr({column}, 1, length(:actor) + 5) COLLATE NOCASE = :actor || ' for ')"
+    )
+
+
+def _kind(column: str) -> str:
+    return f"{column} LIKE :action || '%'"
+
 
 # The person as the guard pages name them (the live page's lane history does so too); the actor
 # stays the user name, which the filter reads.
 _NAME = "(SELECT nullif(u.display_name, '') FROM accounts u WHERE u.username = audit.actor)"
+# The values of a column the trail holds, without regard to case (a few dozen people, some sixty
+# actions), read from its index one step each (migration 68: audit_actor, audit_action).
+_VALUES = """
+WITH RECURSIVE v(x) AS (
+    SELECT min({c} COLLATE NOCASE) FROM audit
+    UNION ALL
+    SELECT (SELECT min({c} COLLATE NOCASE) FROM audit WHERE {c} > v.x COLLATE NOCASE)
+    FROM v WHERE x IS NOT NULL
+)
+SELECT x FROM v WHERE {takes}
+"""
+_MANY = 100  # values to read one by one at most (a compound SELECT takes 500)
+
+
+def _selects(
+    conn: sqlite3.Connection, columns: str, params: dict[str, Any]
+) -> tuple[list[str], dict[str, Any]]:
+    """The filter in `params` as SELECTs of `columns` whose rows together are its rows, each read
+    newest first (ORDER BY id DESC takes them merged): with a person or an action, one for each
+    value of the actor (or action) it takes, each by its index, those of a person or action with
+    few rows found without reading the trail, those of one with many without sorting them all.
+    Where no row can match, none."""
+    terms = [
+        term
+        for term, key in (
+            ("target = :target", "target"),
+            ("id < :before", "before"),
+            ("id >= :start", "start"),
+        )
+        if params[key] is not None
+    ]
+    if params["actor"] is not None:
+        column, takes = "actor", _person
+        if params["action"] is not None:
+            terms.append(_kind("action"))
+    elif params["action"] is not None:
+        column, takes = "action", _kind
+    else:
+        return [f"SELECT {columns} FROM audit{_where(terms)}"], params
+    values = [x for (x,) in conn.execute(_VALUES.format(c=column, takes=takes("x")), params)]
+    if len(values) > _MANY:
+        return [f"SELECT {columns} FROM audit{_where([takes(column), *terms])}"], params
+    named = {f"v{i}": value for i, value in enumerate(values)}
+    return [
+        f"SELECT {columns} FROM audit INDEXED BY audit_{column}"
+        f"{_where([f'{column} = :{key} COLLATE NOCASE', *terms])}"
+        for key in named
+    ], params | named
+
+
+def _where(terms: list[str]) -> str:
+    return f" WHERE {' AND '.join(terms)}" if terms else ""
 
 
 def recent_audit(
@@ -58,10 +114,13 @@ def recent_audit(
 ) -> list[dict[str, Any]]:
     """Newest first, at most `limit`; with `before`, only rows older than that row id. Each with
     `name`, the display name of the account that is the actor (张师傅 for guard1), or None."""
+    selects, params = _selects(conn, "*", _params(actor, action, target, before, None))
+    if not selects:
+        return []
     cur = conn.execute(
-        f"SELECT id, at, actor, {_NAME} AS name, action, target, detail FROM audit {_FILTER} "
-        "ORDER BY id DESC LIMIT :limit",
-        _params(actor, action, target, before) | {"limit": limit},
+        f"SELECT id, at, actor, {_NAME} AS name, action, target, detail "
+        f"FROM ({' UNION ALL '.join(selects)} ORDER BY id DESC LIMIT :limit) AS audit ORDER BY id DESC",
+        params | {"limit": limit},
     )
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row, strict=True)) for row in cur]
@@ -74,14 +133,23 @@ def count_audit(
     target: str | None = None,
     *,
     before: int | None = None,
+    start: int | None = None,
+    most: int | None = None,
 ) -> int:
-    """How many rows recent_audit would list without its limit."""
-    row = conn.execute(f"SELECT count(*) FROM audit {_FILTER}", _params(actor, action, target, before))
+    """How many rows recent_audit would list without its limit (with `start`, those from that row
+    id on), counting no further than `most`: the work is the rows counted, not the trail's."""
+    selects, params = _selects(conn, "1", _params(actor, action, target, before, start))
+    if not selects:
+        return 0
+    cut = " LIMIT :most" if most is not None else ""
+    row = conn.execute(f"SELECT count(*) FROM ({' UNION ALL '.join(selects)}{cut})", params | {"most": most})
     return int(row.fetchone()[0])
 
 
-def _params(actor: str | None, action: str | None, target: str | None, before: int | None) -> dict[str, Any]:
-    return {"actor": actor, "action": action, "target": target, "before": before}
+def _params(
+    actor: str | None, action: str | None, target: str | None, before: int | None, start: int | None
+) -> dict[str, Any]:
+    return {"actor": actor, "action": action, "target": target, "before": before, "start": start}
 
 
 # The monitoring centre as the guard pages name it, in Chinese and in English (the pages' words

@@ -488,6 +488,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "audit.monthly_none": ("无", "none"),
     "audit.monthly_ended": ("（已终止）", " (ended)"),
     "audit.range": ("显示第 {first}–{last} 条，共 {total} 条", "Showing {first}–{last} of {total}"),
+    # Older rows than the page counted up to a bound (api/pages.py AUDIT_COUNTED): at least {total}.
+    "audit.shown_at_least": ("显示前 {shown} 条，共 {total} 条以上", "Showing {shown} of {total} or more"),
+    "audit.range_at_least": (
+        "显示第 {first}–{last} 条，共 {total} 条以上",
+        "Showing {first}–{last} of {total} or more",
+    ),
     "admin.only": ("仅管理员可用", "Admins only"),
     "admin.accounts": ("账号", "Accounts"),
     "admin.add_account": ("添加账号", "Add an account"),
