@@ -57,14 +57,16 @@ def record_materials_out(
                 raise NotFound(f"no pass {pass_id}", fix="scan the pass's QR code or look it up")
             given = (host_building, host_unit)
             # The pass's unit read as the visitor form took it (三栋 / 二单元 for 3栋 2单元), where a
-            # resident lives now: materials are not reported to a household that has moved out.
-            on_pass = named_unit(conn, host[0], host[1], at)
+            # resident lives now or is moving in (arriving: a crew renovates a flat before its owner moves
+            # in, on a contractor's pass the visitor form does not check; review 64Ro):
+            # materials are not reported to a household that has moved out.
+            on_pass = named_unit(conn, host[0], host[1], at, arriving=True)
             if on_pass is None:
                 # A pass issued for no unit, or for one where nobody lives (a slip when it was
                 # issued): the owner is named here, or nobody is told.
                 host_building, host_unit = _check_unit(conn, *given, at, on_pass=tuple(host))
                 note = f" (pass {pass_id} is for {host[0]} {host[1]})" if all(host) else ""
-            elif any(given) and named_unit(conn, *given, at) != on_pass:
+            elif any(given) and named_unit(conn, *given, at, arriving=True) != on_pass:
                 raise Refused(
                     f"pass {pass_id} is for {host[0]} {host[1]}, not {host_building} {host_unit}",
                     fix="leave the unit out: the pass's own is used",
@@ -94,15 +96,15 @@ def _check_unit(
     conn: sqlite3.Connection, building: str, unit: str, at: datetime, on_pass: tuple[str, str] = ("", "")
 ) -> tuple[str, str]:
     """A typed unit (no pass, or a pass for no unit or for one where nobody lives) must be one
-    where a resident lives at `at`: a typo, or a household moved out, would report the materials
-    to nobody. Read as the visitor form reads a host (8栋 1单元, 8 1, 三栋 二单元, 3栋 2-301), and
-    given back as the register writes it."""
-    found = named_unit(conn, building, unit, at)
+    where a resident lives at `at` or is moving in (a flat renovated before its owner moves in): a
+    typo, or a household moved out, would report the materials to nobody. Read as the visitor form
+    reads a host (8栋 1单元, 8 1, 三栋 二单元, 3栋 2-301), and given back as the register writes it."""
+    found = named_unit(conn, building, unit, at, arriving=True)
     if found is not None:
         return found
     pass_unit = " ".join(on_pass).strip()
     # A building alone, or a room two units hold, names no one unit: which is asked for.
-    if not building or not unit or host_units(conn, building, unit, at):
+    if not building or not unit or host_units(conn, building, unit, at, arriving=True):
         if pass_unit:
             raise Refused(
                 f"no resident lives in {pass_unit}, the pass's unit",
@@ -125,9 +127,10 @@ def _check_unit(
 
 def owner_to_name(conn: sqlite3.Connection, building: str, unit: str, at: datetime) -> bool:
     """Whether materials carried out on a pass for this unit need the owner's building and unit:
-    the pass names no one unit where a resident lives at `at` (named_unit: none, a building alone,
-    or one where nobody lives, a slip when it was issued or a household moved out since)."""
-    return named_unit(conn, building, unit, at) is None
+    the pass names no one unit where a resident lives at `at` or is moving in (named_unit: none, a
+    building alone, or one where nobody lives, a slip when it was issued or a household moved out
+    since)."""
+    return named_unit(conn, building, unit, at, arriving=True) is None
 
 
 def list_materials(

@@ -210,13 +210,21 @@ SELECT id, room, valid_from, valid_to FROM residents WHERE building = ? AND unit
 """
 
 
-def _living(conn: sqlite3.Connection, building: str, unit: str, at: datetime) -> Iterator[tuple[int, str]]:
+def _living(
+    conn: sqlite3.Connection, building: str, unit: str, at: datetime, *, arriving: bool = False
+) -> Iterator[tuple[int, str]]:
     """The id and room of each resident of the unit (spelt as the register writes it) who lives
     there at `at`, oldest first: the lease begun and not over, by the rule the lanes read it by
     (Validity: a bare valid_to includes its whole last day). A household whose lease has ended has
-    moved out (docs/parking.md): its rows stay in the register, and it is no one's host."""
+    moved out (docs/parking.md): its rows stay in the register, and it is no one's host. With
+    `arriving`, one whose lease has not begun yet counts too: its flat is renovated before it moves
+    in, and it is told of the debris carried out (review 64Ro)."""
     for rid, room, valid_from, valid_to in conn.execute(_RESIDENTS_OF, (building, unit)):
-        if valid_from is valid_to is None or Validity(from_db(valid_from), from_db(valid_to)).covers(at):
+        if valid_from is valid_to is None:
+            yield rid, room
+            continue
+        lease = Validity(from_db(valid_from), from_db(valid_to))
+        if (arriving and not lease.expired(at)) or lease.covers(at):
             yield rid, room
 
 
@@ -230,7 +238,13 @@ def _spelt(found: list[tuple[int, str, str]]) -> list[tuple[str, str]]:
 
 
 def host_units(
-    conn: sqlite3.Connection, building: str, unit: str, at: datetime, *, whole_building: bool = True
+    conn: sqlite3.Connection,
+    building: str,
+    unit: str,
+    at: datetime,
+    *,
+    whole_building: bool = True,
+    arriving: bool = False,
 ) -> list[tuple[str, str]]:
     """The units where a resident lives at `at` (_living: not a household moved out) that a host's
     building and unit fields name, each as the register writes it (as_registered), read as guards
@@ -238,7 +252,8 @@ def host_units(
     typed whole; for a room in the unit's place (3栋 / 1201) the building's units that hold that
     room, where the register records rooms there. With `whole_building`, every unit of the building
     for a building alone, or for a room where the register records none there. Empty where it names
-    no place a resident lives (30栋, 3栋 / 9单元), or nothing."""
+    no place a resident lives (30栋, 3栋 / 9单元), or nothing. With `arriving`, a household not
+    moved in yet lives there too (_living)."""
     if not (building or unit):
         return []
     flat = parse_flat(f"{building}{unit}")
@@ -261,7 +276,7 @@ def host_units(
             (rid, b, u)
             for b, u in named
             if unit_key(b, u) in found
-            for rid, _ in itertools.islice(_living(conn, b, u, at), 1)
+            for rid, _ in itertools.islice(_living(conn, b, u, at, arriving=arriving), 1)
         ]
         if living:
             return _spelt(living)
@@ -270,20 +285,30 @@ def host_units(
     wanted = loose_key(building, "")[0]
     there = [(b, u) for b, u in named if loose_key(b, "")[0] == wanted]
     # Rooms are read only for a room typed as the unit: those of the building's residents.
-    people = [(rid, b, u, r) for b, u in there for rid, r in _living(conn, b, u, at)] if unit else []
+    people = (
+        [(rid, b, u, r) for b, u in there for rid, r in _living(conn, b, u, at, arriving=arriving)]
+        if unit
+        else []
+    )
     if any(r for *_, r in people):  # the room typed as the unit, where the register records rooms
         room = loose_room(unit)
         living = [(rid, b, u) for rid, b, u, r in people if r and loose_room(r) == room]
     elif whole_building:
-        living = [(rid, b, u) for b, u in there for rid, _ in itertools.islice(_living(conn, b, u, at), 1)]
+        living = [
+            (rid, b, u)
+            for b, u in there
+            for rid, _ in itertools.islice(_living(conn, b, u, at, arriving=arriving), 1)
+        ]
     else:
         return []
     return _spelt(living)
 
 
-def named_unit(conn: sqlite3.Connection, building: str, unit: str, at: datetime) -> tuple[str, str] | None:
+def named_unit(
+    conn: sqlite3.Connection, building: str, unit: str, at: datetime, *, arriving: bool = False
+) -> tuple[str, str] | None:
     """The one unit where a resident lives at `at` that a host names (host_units, not a building's
     every unit), as the register writes it; None where it names none (a building alone, a unit
     where nobody lives, or none lives any longer) or more than one (a room two units hold)."""
-    units = host_units(conn, building, unit, at, whole_building=False)
+    units = host_units(conn, building, unit, at, whole_building=False, arriving=arriving)
     return units[0] if len(units) == 1 else None
