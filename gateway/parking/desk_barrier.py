@@ -12,7 +12,7 @@ from typing import Any
 from gateway.core import Billing, Decision, LaneRules, Presented, Reason
 from gateway.parking.book import UNTIMED, Quote
 from gateway.parking.desk_base import DeskBase
-from gateway.parking.desk_checks import LONGEST_GRACE, quote_json
+from gateway.parking.desk_checks import LONGEST_GRACE, fee_until, quote_json
 from gateway.store.holds import PENDING_FOR, Held, holder_shown, holds_at_lane, refused_at_lane
 from gateway.store.parking import Owed, owed
 from gateway.timefmt import elapsed, from_db, later, to_db
@@ -270,12 +270,12 @@ class BarrierDesk(DeskBase):
         return self._sees_car(lane, car)
 
     def _account(self, conn: sqlite3.Connection, lane: LaneRules, held: Held, at: datetime) -> Owed:
-        """What the car `held` at the exit `lane` owes at `at`: to the start of its hold (_fee_until).
+        """What the car `held` at the exit `lane` owes at `at`: to the start of its hold (fee_until).
         Nothing for a car with no stay that is let out again on an exit it settled (left_settled: one
         that paid its day's fee at a barrier that did not open): asked it, its driver paid twice."""
         p = Presented(lane.id, held.kind, held.value, 1.0, held.at, "quote", vehicle_class=held.vehicle_class)
         subject, vclass, unregistered = self._who(conn, p, lane)
-        until = self._fee_until(conn, held, at, held.car)
+        until = fee_until(held, at)
         rules = self._rules(conn, at)
         account = owed(conn, rules, subject, until, vehicle_class=vclass, unregistered=unregistered)
         if account.stay is None and account.quote.due_fen > 0 and self.left_settled(conn, subject, at):

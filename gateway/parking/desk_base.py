@@ -10,15 +10,13 @@ from datetime import datetime, timedelta
 
 from gateway.core import LaneRules, Presented
 from gateway.parking.book import Rules, StayFacts
-from gateway.parking.desk_checks import fee_until, missed_entry
+from gateway.parking.desk_checks import missed_entry
 from gateway.parking.fees import Tariff
 from gateway.parking.tariffs import known_since, tariffs_from_config
 from gateway.site import Site
 from gateway.store.config_seen import tariffs_first_seen, tariffs_seen_for_good
-from gateway.store.holds import Held, kept_since
 from gateway.store.lookup import lookup, subject_of
 from gateway.store.parking import Owed, ParkingError, carry_reentry, keep_what_was_paid, owed
-from gateway.timefmt import elapsed
 
 # Whether a plate camera of a lane still has a plate in view (Devices.sees).
 Sees = Callable[[str, str], bool]
@@ -88,17 +86,6 @@ class DeskBase:
             until = priced_until or at
             account = owed(conn, rules, stay.subject, until, vehicle_class=stay.vehicle_class, stay=stay)
         return keep_what_was_paid(conn, rules, account, event_id, at)
-
-    def _fee_until(self, conn: sqlite3.Connection, held: Held | None, at: datetime, car: str) -> datetime:
-        """Where the fee of the car `car` (as its hold is keyed) at `at` ends: at the start of its
-        hold `held` at an exit (fee_until), or before it, when the car got to an exit while it was
-        closed and that exit still refused it a moment ago (kept_since): the gateway kept it at the
-        barrier, and its grace after paying or its free minutes are judged then, when the lane
-        reopens or at the exit it is sent round to. The lane display, the guard's quote, the
-        booth's and the fee taken alike, at whichever exit."""
-        until = fee_until(held, at)
-        kept = kept_since(conn, car, until)
-        return kept if kept is not None and elapsed(kept, until) > timedelta(0) else until
 
     def _exits(self) -> list[str]:
         return sorted(k for k, v in self.site.lanes.items() if v.direction == "exit" and v.type == "vehicle")

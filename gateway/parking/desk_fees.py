@@ -16,6 +16,7 @@ from gateway.parking.desk_checks import (
     check_account,
     check_amount,
     check_method,
+    fee_until,
     let_out_already,
     named_car,
     paid_up_to,
@@ -90,7 +91,7 @@ class FeeDesk(DeskBase):
             value = on.value if on else plate
             p = Presented(lane.id, kind, value, 1.0, at, f"{TYPED_BY}{actor}", vehicle_class=held_as)
             subject, vclass, unregistered = self._who(conn, p, lane)
-            until = self._fee_until(conn, held, at, on.car if on else plate)
+            until = fee_until(held, at)
             rules = self._rules(conn, at)
             account = owed(conn, rules, subject, until, vehicle_class=vclass, unregistered=unregistered)
             paid_while_held(conn, held, account, self.site.tz)
@@ -244,15 +245,11 @@ class FeeDesk(DeskBase):
 
     def _booth_fee_until(self, conn: sqlite3.Connection, plate: str, at: datetime) -> datetime:
         """Where the fee of a car paying at the booth ends: a car standing held at an exit's barrier
-        (or kept at it closed: _fee_until) pays its hold's fee, the one the lane display showed,
-        which the exit charges when the camera lets it out on that hold (a fee to `at`, a period
-        later, would stand against nothing)."""
-        ends = [
-            self._fee_until(conn, held_at_lane(conn, lane, at, plate, self.site.lanes), at, plate)
-            for lane in self._exits()
-        ]
-        standing = [end for end in ends if end != at]  # held there, or kept at it closed
-        return max(standing, default=at).astimezone(self.site.tz)
+        pays its hold's fee, the one the lane display showed, which the exit charges when the camera
+        lets it out on that hold (a fee to `at`, a period later, would stand against nothing)."""
+        holds = [held_at_lane(conn, lane, at, plate, self.site.lanes) for lane in self._exits()]
+        standing = [h for h in holds if h is not None and h.let_out_at is None]
+        return fee_until(max(standing, key=lambda h: h.at, default=None), at).astimezone(self.site.tz)
 
     def _held_on(
         self,

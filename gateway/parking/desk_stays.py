@@ -12,7 +12,7 @@ from gateway.core import Billing
 from gateway.ids import uuid7
 from gateway.parking.book import StayFacts
 from gateway.parking.desk_base import DeskBase
-from gateway.parking.desk_checks import host_unit, no_stay, recorded_since, still_open
+from gateway.parking.desk_checks import fee_until, host_unit, no_stay, recorded_since, still_open
 from gateway.parking.fees import yuan
 from gateway.privacy import mask_numbers_in
 from gateway.store.audit import audit
@@ -256,12 +256,11 @@ class StayDesk(DeskBase):
                 actor,
             )
             return False
-        # Before the opening is on record: it lets the car out of the refusals it ends.
-        until = self._fee_until(conn, held, at, held.car)
         held_by = end_hold_by_hand(conn, lane, held, at, self.site.lanes) or uuid7()
         stay = self._stay_let_out(conn, lane, account, actor, at)
         if stay is None:
             return True
+        until = fee_until(held, at)
         rules = self._rules(conn, at)
         account = owed(conn, rules, account.subject, until, vehicle_class=account.vehicle_class, stay=stay)
         charge_id = self._missed_exit(conn, stay, held_by, at, until, account)

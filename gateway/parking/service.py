@@ -20,7 +20,7 @@ from gateway.core import Billing, Facts, LaneRules, Presented
 from gateway.events import AccessEvent
 from gateway.parking.book import StayFacts
 from gateway.parking.desk_barrier import BarrierDesk
-from gateway.parking.desk_checks import missed_entry, no_fee_for_a_shut_barrier
+from gateway.parking.desk_checks import fee_until, missed_entry, no_fee_for_a_shut_barrier
 from gateway.parking.desk_fees import FeeDesk
 from gateway.parking.desk_stays import StayDesk
 from gateway.store.audit import audit
@@ -63,8 +63,7 @@ class ParkingDesk(FeeDesk, BarrierDesk, StayDesk):
                 if cred is not None and cred.vehicle is not None
                 else car_held(conn, p, cred) or p.value
             )
-            held = held_at_lane(conn, lane.id, p.at, held_on, self.site.lanes)
-            until = self._fee_until(conn, held, p.at, held_on)
+            until = fee_until(held_at_lane(conn, lane.id, p.at, held_on, self.site.lanes), p.at)
             rules = self._rules(conn, p.at)
             account = owed(
                 conn, rules, subject, until, vehicle_class=vclass, unregistered=missed_entry(p, cred)

@@ -18,7 +18,7 @@ from gateway.core.model import AGAIN, NO_ENTRY_RECORD, VehicleClass
 from gateway.privacy import mask_name
 from gateway.store.flags_sql import has_flag_sql, lacks_flag_sql
 from gateway.store.neighbour_rows import not_neighbours_sql
-from gateway.timefmt import CLOCK_ALARM, from_db, later, to_db
+from gateway.timefmt import from_db, later, to_db
 
 # the barrier (the camera's repeat timer, docs/plates.md): those decisions are one hold, and its fee
 # runs to the first. A hold ends at the car's next admitted decision (_let_out_sql), or at the
@@ -481,63 +481,6 @@ def held_at_lane(
     where = f"{_at_the_exit_sql('a', '?', lanes)} AND {car_held_sql('a')} = ?"
     held = _holds(conn, lane, at, lanes, where, value)
     return held[0] if held else None
-
-
-# A car an exit refused because the lane was closed (lane_closed: by a guard or the central server,
-# for repair) was kept at its barrier by the gateway, not by its driver: its fee runs to when it got
-# there (kept_since), and its grace after paying or its free minutes are judged then, when the lane
-# reopens or it is sent round to another exit (Review 64a). Kept: the camera of that exit still
-# refused it no more than KEPT_WITHIN before (its repeats come every 15 s while it stands there: a
-# couple of them, or the drive round to another exit); refused there longer ago, the lane reopened
-# or the car parked again, and it pays for its stay as any car (Review 64r).
-KEPT_WITHIN = timedelta(minutes=5)
-# The car's newest refusal at a closed exit (any: the booth and every exit ask the same) dated within
-# :since..:until, on the index of such refusals by time (migration 67), newest first: read back
-# from the decision now, the few of the last KEPT_WITHIN (and of a clock set back since, up to the
-# CLOCK_ALARM it takes silently).
-_KEPT_LAST = f"""
-SELECT a.id, a.at, a.lane FROM access_log a INDEXED BY access_log_lane_closed
-WHERE a.at >= :since AND a.at <= :until AND a.reason = 'lane_closed'
-  AND a.direction = 'exit' AND a.lane_type = 'vehicle' AND {car_held_sql("a")} = :car
-ORDER BY a.at DESC LIMIT 1
-"""
-# When that lane was last closed, by its record (a guard's 关闭通道 or the central server's command).
-_CLOSED_AT = """
-SELECT at FROM audit WHERE action = 'lane.close' COLLATE NOCASE AND target = :lane AND at <= :last
-ORDER BY id DESC LIMIT 1
-"""
-# The car's first refusal at that lane since, oldest first on the same index; and whether the car
-# was let out since it (through at any vehicle lane, in again at an entrance included, or by the
-# guard's opening by hand naming that refusal or a later decision of it).
-_KEPT_FIRST = f"""
-SELECT r.at, EXISTS (SELECT 1 FROM access_log c WHERE {_let_out_sql("c", "r.id", ":car")})
-    OR EXISTS (SELECT 1 {_let_out_by_hand_sql("r", ":car")})
-FROM (SELECT a.id, a.at FROM access_log a INDEXED BY access_log_lane_closed
-    WHERE a.at >= :closed AND a.at <= :last AND a.reason = 'lane_closed' AND a.lane = :lane
-      AND {car_held_sql("a")} = :car
-    ORDER BY a.at LIMIT 1) r
-"""
-
-
-def kept_since(conn: sqlite3.Connection, car: str, at: datetime) -> datetime | None:
-    """When the car `car` (as a hold is keyed: car_held_sql), for a fee that runs to `at` (the start
-    of its hold at an exit, the decision now, the booth's quote), got to an exit that kept it
-    closed: its first lane_closed refusal at that exit since the lane's latest close, when that
-    exit refused it within KEPT_WITHIN of `at` and it was not let out since the first. Three reads,
-    however long it stood there. A car that drove away from the closed exit and is back at it
-    before the lane reopens counts as kept from its first refusal there. None for a car not kept."""
-    since, until = later(at, -KEPT_WITHIN), later(at, CLOCK_ALARM)
-    last = conn.execute(_KEPT_LAST, {"since": to_db(since), "until": to_db(until), "car": car}).fetchone()
-    if last is None:
-        return None
-    closed = conn.execute(_CLOSED_AT, {"lane": last[2], "last": last[1]}).fetchone()
-    if closed is None:
-        return None
-    args = {"closed": closed[0], "last": last[1], "lane": last[2], "car": car}
-    first = conn.execute(_KEPT_FIRST, args).fetchone()
-    if first is None or first[1]:
-        return None
-    return datetime.fromisoformat(first[0])
 
 
 def holds_at_lane(conn: sqlite3.Connection, lane: str, at: datetime, lanes: Collection[str]) -> list[Held]:

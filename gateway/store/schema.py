@@ -1271,9 +1271,9 @@ MIGRATIONS: list[str] = [
             ("materials_out", "at"),
         )
     ),
-    # The refusals at a closed lane (lane_closed), by time (gateway/store/holds.py kept_since: a
-    # car kept at a closed exit pays its fee to when it got there): each exit decision looks for the
-    # car's on it, the few of a lane closed for repair, not through half an hour of every decision.
+    # The refusals at a closed lane (lane_closed), by time. Made for a rule that ran a car's fee at
+    # a closed exit to its first refusal there (Review 64a), taken back the same day (docs/parking.md,
+    # the limit under *At the exit lane*): no query uses it now; kept so that the numbers stand.
     """
     CREATE INDEX access_log_lane_closed ON access_log(at) WHERE reason = 'lane_closed';
     """,
