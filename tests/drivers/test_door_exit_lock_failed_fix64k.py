@@ -5,55 +5,12 @@ taken back (c94fb6b9), she was still inside on record and refused 禁止入内 �
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from gateway.config import parse_config
-from gateway.core import Presented
 from gateway.core.model import NO_ENTRY_RECORD
-from gateway.events import AccessEvent
-from gateway.runtime.gateway import Gateway
-from gateway.store.admin import import_csv
-from tests.conftest import site_toml, write_csv
-from tests.drivers.conftest import query
-from tests.parking.conftest import DOOR_OUT_WITH_LOCK
-
-CARD = "0102030405"
-S = timedelta(seconds=1)
-
-
-def _site(tmp_path: Path) -> Gateway:
-    text = site_toml(tmp_path / "data", anti_passback="hard") + DOOR_OUT_WITH_LOCK
-    cfg = parse_config(text, "site.toml")
-    import_csv(
-        cfg,
-        [
-            write_csv(tmp_path / "r.csv", "ref,building,unit,name\nR1,3栋,2单元,张三\n"),
-            write_csv(tmp_path / "c.csv", f"card,resident_ref\n{CARD},R1\n"),
-        ],
-    )
-    return Gateway(cfg)
-
-
-def _tap(gw: Gateway, lane: str, at: Any) -> AccessEvent:
-    p = Presented(lane, "card", CARD, 1.0, at, f"{lane}-reader")
-    return gw.on_worker(lambda _conn: gw.handle(p)).result(timeout=10)
-
-
-def _inside(gw: Gateway) -> list[tuple[Any, ...]]:
-    return query(gw, "SELECT inside, people FROM presence WHERE subject = 'resident:1'")
-
-
-def _unplugged(gw: Gateway, lane: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The lane's lock board unplugged: its pulse raises, at the hardware edge."""
-
-    def gone(seconds: float, ref: str = "") -> None:
-        raise OSError("[Errno 5] Input/output error")
-
-    monkeypatch.setattr(gw.devices.lanes[lane].relays[0], "pulse", gone)
+from tests.drivers.test_door_lock_failed_fix64c import S, _inside, _site, _tap, _unplugged
 
 
 @pytest.mark.parametrize("let_out", ["guard opens door-out from the tablet", "guard's key or the car gate"])

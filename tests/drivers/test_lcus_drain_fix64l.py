@@ -8,7 +8,7 @@ timeout, then the board offline (its alarm) and the walker told 门禁故障 请
 
 A pty cannot show this: flow-stopped (tcflow TCOOFF), its write() itself times out, and its
 out_waiting is always 0 (test_lcus_stall_fix64b covers that case). So the adapter is faked at the
-hardware edge, on a real pty: WedgedCh340."""
+hardware edge, on a real pty: WedgedCh340 (tests/drivers/wedged_usb.py)."""
 
 from __future__ import annotations
 
@@ -17,66 +17,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import serial
 
 from drivers.displays.serial_text import SerialTextDisplay
 from drivers.simulated import SimulatedDisplay
 from gateway.core import Presented
 from gateway.runtime.gateway import Gateway
 from tests.drivers.conftest import PtyDevice, health, open_alarms, query, wait_for
+from tests.drivers.wedged_usb import CLOSING_WAIT_S, WedgedCh340, still_stopping
 from tests.test_display_relay_fault import door_on_lcus
-
-# The usb-serial driver's closing_wait (tty_port_init): close() waits this long for bytes left.
-CLOSING_WAIT_S = 30.0
-
-
-class WedgedCh340:
-    """While wedged, every port's bytes stay in the kernel's buffer: write() returns at once,
-    out_waiting (TIOCOUTQ) counts them, flush() (tcdrain) waits for them with no limit, close() waits
-    for them up to the closing_wait, and reset_output_buffer() (tcflush TCOFLUSH) throws them away."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.wedged = threading.Event()
-        self.mended = threading.Event()
-        self.stuck: dict[int, int] = {}  # bytes in the buffer, by port
-        real_write = serial.Serial.write
-        real_close = serial.Serial.close
-        real_reset = serial.Serial.reset_output_buffer
-        fake = self
-
-        def write(port: serial.Serial, data: bytes) -> int:
-            if not fake.wedged.is_set():
-                return real_write(port, data)
-            fake.stuck[id(port)] = fake.stuck.get(id(port), 0) + len(data)
-            return len(data)
-
-        def out_waiting(port: serial.Serial) -> int:
-            return fake.stuck.get(id(port), 0)
-
-        def flush(port: serial.Serial) -> None:
-            while fake.stuck.get(id(port)) and not fake.mended.wait(0.01):
-                pass
-
-        def reset_output_buffer(port: serial.Serial) -> None:
-            fake.stuck.pop(id(port), None)
-            real_reset(port)
-
-        def close(port: serial.Serial) -> None:
-            if fake.stuck.get(id(port)):
-                fake.mended.wait(CLOSING_WAIT_S)
-            fake.stuck.pop(id(port), None)
-            real_close(port)
-
-        monkeypatch.setattr(serial.Serial, "write", write)
-        monkeypatch.setattr(serial.Serial, "out_waiting", property(out_waiting))
-        monkeypatch.setattr(serial.Serial, "flush", flush)
-        monkeypatch.setattr(serial.Serial, "reset_output_buffer", reset_output_buffer)
-        monkeypatch.setattr(serial.Serial, "close", close)
-
-    def mend(self) -> None:
-        self.wedged.clear()
-        self.stuck.clear()
-        self.mended.set()
 
 
 def test_a_door_whose_lock_board_never_drains_says_so_and_takes_her_entry_back(
@@ -126,16 +74,7 @@ def test_the_service_stops_while_the_lock_board_never_drains(
     wait_for(lambda: relay.health.online, "the lock's board online")
     adapter = WedgedCh340(monkeypatch)
     adapter.wedged.set()
-    stopper = threading.Thread(target=gw.stop, daemon=True)
-    try:
-        gw.present(Presented("door", "card", "0102030405", 1.0, gw.now(), "reader"))
-        wait_for(lambda: adapter.stuck, "the pulse's bytes in the adapter's buffer")
-        stopper.start()
-        stopper.join(timeout=CLOSING_WAIT_S - 5)
-        stuck = stopper.is_alive()
-    finally:
-        adapter.mend()
-        stopper.join(timeout=CLOSING_WAIT_S)
+    stuck = still_stopping(gw, adapter, lambda: adapter.stuck, "the pulse's bytes in the adapter's buffer")
     assert not stuck, "the gateway was still stopping: held by the board that takes no data"
 
 

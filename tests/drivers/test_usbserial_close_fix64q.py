@@ -7,8 +7,9 @@ board's thread and under its locks: the door's 门禁故障 words, the board's a
 of her entry all came ~30 s late (her second tap refused 重复入场 under hard anti-passback), and
 stopping the service waited ~30 s per wedged board or display.
 
-The adapter is fix 64l's WedgedCh340 on a real pty, with reset_output_buffer() doing the real
-tcflush that leaves the stuck bytes, so close() waits for them (until the adapter is mended here)."""
+The adapter is fix 64l's WedgedCh340 (tests/drivers/wedged_usb.py) on a real pty, with
+reset_output_buffer() doing the real tcflush that leaves the stuck bytes, so close() waits for them
+(until the adapter is mended here)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from gateway.core import Presented
 from gateway.runtime.gateway import Gateway
 from tests.drivers.conftest import PtyDevice, health, open_alarms, query, wait_for
 from tests.drivers.test_door_lock_failed_fix64c import _inside, _site, _tap
-from tests.drivers.test_lcus_drain_fix64l import CLOSING_WAIT_S, WedgedCh340
+from tests.drivers.wedged_usb import CLOSING_WAIT_S, WedgedCh340, still_stopping
 from tests.test_display_relay_fault import door_on_lcus
 
 
@@ -148,16 +149,9 @@ def test_the_service_stops_while_the_port_still_closes(
     wait_for(lambda: relay.health.online, "the lock's board online")
     adapter = UsbSerialAdapter(monkeypatch)
     adapter.wedged.set()
-    stopper = threading.Thread(target=gw.stop, daemon=True)
-    try:
-        gw.present(Presented("door", "card", "0102030405", 1.0, gw.now(), "reader"))
-        wait_for(lambda: adapter.closes_held, "the port's close held by the stuck bytes")
-        stopper.start()
-        stopper.join(timeout=CLOSING_WAIT_S - 5)
-        stuck = stopper.is_alive()
-    finally:
-        adapter.mend()
-        stopper.join(timeout=CLOSING_WAIT_S)
+    stuck = still_stopping(
+        gw, adapter, lambda: adapter.closes_held, "the port's close held by the stuck bytes"
+    )
     assert not stuck, "the gateway was still stopping: held by the close of the board's port"
 
 
