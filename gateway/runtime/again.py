@@ -460,10 +460,13 @@ class DecidedAgain:
         neighbouring lane's car read here (flag neighbour_lane) is not: the decision at its own
         lane stays its last, so that this lane's camera reading it again is that car still.
         `shown`: the kind of credential shown, if not `ev.kind`: a card or QR taken for the plate
-        held there (held_car) is that car's last decision only, not the lane's last plate, so that
-        the 10 s run from the camera's read (kept as the lane's last plate, the hold's window
-        measured from each tap kept a neighbour tapping on refused with the held car's fee for good:
-        Review 64Rm)."""
+        held there (held_car) is that car's decision at the lane (its last, the plate's there, the
+        resident's car's there) but not the lane's last plate, so that the 10 s run from the
+        camera's read (kept as the lane's last plate, the hold's window measured from each tap kept
+        a neighbour tapping on refused with the held car's fee for good: Review 64Rm). Kept as the
+        car's last only, the held car that paid, let out on it, left again with no entry record on
+        its resident's own card tapped after it, and the entrance camera beside the exit reading
+        it was the car coming in (Review 64Rs)."""
         if NEIGHBOUR_LANE in ev.flags:
             return
         billing = Billing(ev.billing) if ev.billing else None
@@ -483,8 +486,9 @@ class DecidedAgain:
         decided = replace(decided, turned_away=_turned_away(self._latest.get(ev.subject), decided))
         if shown not in ("", ev.kind):
             self._keep(self._latest, decided.subject, decided)
-            return
-        self._keep_decided(read, decided)
+            self._keep(self._decided, (decided.lane, decided.value), decided)
+        else:
+            self._keep_decided(read, decided)
         if ev.kind == "plate" and ev.holder_kind == "resident" and ev.holder_id is not None:
             self._keep(self._cars, (holder_subject("resident", ev.holder_id), ev.lane), decided)
 

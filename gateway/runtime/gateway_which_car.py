@@ -127,7 +127,8 @@ class WhichCar(GatewayBase):
         cred = self._facts(p, lane).credential
         if subject_of(p, cred, lane.type) == held.subject:
             return None
-        if cred is not None and self._again.resident_car(p, cred, False) is held:
+        car = self._again.resident_car(p, cred, False) if cred is not None else None
+        if car is not None and car.subject == held.subject:  # the held plate, or a card taken for it
             return None
         return held
 
