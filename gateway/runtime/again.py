@@ -490,7 +490,13 @@ class DecidedAgain:
         else:
             self._keep_decided(read, decided)
         if ev.kind == "plate" and ev.holder_kind == "resident" and ev.holder_id is not None:
-            self._keep(self._cars, (holder_subject("resident", ev.holder_id), ev.lane), decided)
+            car = decided
+            plate = self._plates.get(ev.lane)
+            if shown not in ("", ev.kind) and plate is not None and plate.subject == decided.subject:
+                # A tap taken for the held car: the household's own card is its own again 10 s
+                # after the camera's read, not after this tap (Review 64Rt).
+                car = replace(decided, at=plate.at)
+            self._keep(self._cars, (holder_subject("resident", ev.holder_id), ev.lane), car)
 
     def let_out(self, lane: str, held: Held, account: Owed, at: datetime) -> None:
         """The car held to pay at the exit `lane` (`held`, its account `account`) was let out there
