@@ -18,7 +18,8 @@ def _records(site: Site) -> list[dict[str, object]]:
 
 
 def _audited(site: Site) -> list[str]:
-    return [action for (action,) in stored(site, "SELECT action FROM audit WHERE action LIKE 'resident.%' ORDER BY id")]
+    query = "SELECT action FROM audit WHERE action LIKE 'resident.%' ORDER BY id"
+    return [action for (action,) in stored(site, query)]
 
 
 def test_a_block_is_one_record_and_the_same_edit_again_records_nothing(
