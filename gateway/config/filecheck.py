@@ -33,7 +33,7 @@ from gateway.config.devices import SerialReaderDevice, VoiceDevice
 from gateway.config.models import Http, SiteConfig
 from gateway.config.parking import free_first_periods
 from gateway.config.service_unit import WritePaths, service_write_paths, writes_in
-from gateway.config.service_user import SERVICE_USER, check_config_as, readable_fix
+from gateway.config.service_user import SERVICE_DATA_DIR, SERVICE_USER, check_config_as, readable_fix
 from gateway.errors import SetupError
 from gateway.runtime.listen import bind_error, bind_fix, comes_back, not_here
 from gateway.sync.command_key import key_problem
@@ -273,7 +273,6 @@ HIDDEN_FROM_SERVICE = {
     "/var/tmp": "PrivateTmp=yes",
 }
 SERVICE_CONFIG_DIR = Path("/etc/estate-gateway")  # the unit's ConfigurationDirectory
-SERVICE_DATA_DIR = Path("/var/lib/estate-gateway")  # the unit's StateDirectory and ReadWritePaths
 
 
 def _hidden_from_service(path: Path) -> tuple[str, str] | None:

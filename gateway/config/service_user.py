@@ -33,8 +33,7 @@ def check_config_as(user: str, config: Path | None) -> str:
     """The line that runs check-config on `config` as `user`: the gateway command by its path
     (`sudo gateway` is "command not found"), the file by its absolute path (the user may not
     reach this shell's folder)."""
-    file = shlex.quote(str(config.absolute())) if config is not None else "FILE"
-    return f"sudo -u {user} {shlex.quote(gateway_command())} check-config {file}"
+    return _gateway_as(user, "check-config", config)
 
 
 def gateway_command() -> str:
@@ -59,8 +58,15 @@ def this_command_as(user: str) -> str:
 def first_admin_as(user: str, config: Path | None) -> str:
     """The line that adds the guard pages' first admin as `user` (`gateway user add`), for a start
     that finds no account: nobody can log in, and there is no default password."""
+    return _gateway_as(user, "user add -c", config) + " --admin NAME"
+
+
+def _gateway_as(user: str, command: str, config: Path | None) -> str:
+    """`sudo -u user gateway COMMAND FILE`: the gateway command by its path (`sudo gateway` is
+    "command not found"), the file by its absolute path (the user may not reach this shell's
+    folder), quoted for the shell; FILE where there is none."""
     file = shlex.quote(str(config.absolute())) if config is not None else "FILE"
-    return f"sudo -u {user} {shlex.quote(gateway_command())} user add -c {file} --admin NAME"
+    return f"sudo -u {user} {shlex.quote(gateway_command())} {command} {file}"
 
 
 def config_given() -> Path | None:

@@ -228,6 +228,18 @@ def _living(
             yield rid, room
 
 
+def _lived_in(
+    conn: sqlite3.Connection, units: list[tuple[str, str]], at: datetime, arriving: bool
+) -> list[tuple[int, str, str]]:
+    """Of `units` (as the register writes them), those where someone lives at `at` (_living), each
+    with its oldest such resident's id: (id, building, unit)."""
+    return [
+        (rid, b, u)
+        for b, u in units
+        for rid, _ in itertools.islice(_living(conn, b, u, at, arriving=arriving), 1)
+    ]
+
+
 def _spelt(found: list[tuple[int, str, str]]) -> list[tuple[str, str]]:
     """Each unit (as unit_key gives it) once, as its oldest resident living there has it written,
     oldest first: (id, building, unit) found in any order."""
@@ -272,12 +284,7 @@ def host_units(
     # The most exact reading that finds a unit: as the register or the pages write it, a flat
     # typed whole, then as guards type it.
     for found in (exact, whole, {unit_key(b, u) for b, u in named if loose_key(b, u) in readings}):
-        living = [
-            (rid, b, u)
-            for b, u in named
-            if unit_key(b, u) in found
-            for rid, _ in itertools.islice(_living(conn, b, u, at, arriving=arriving), 1)
-        ]
+        living = _lived_in(conn, [(b, u) for b, u in named if unit_key(b, u) in found], at, arriving)
         if living:
             return _spelt(living)
     if not building or unit.strip().endswith("单元"):  # a unit where nobody lives, 3栋 / 9单元
@@ -294,11 +301,7 @@ def host_units(
         room = loose_room(unit)
         living = [(rid, b, u) for rid, b, u, r in people if r and loose_room(r) == room]
     elif whole_building:
-        living = [
-            (rid, b, u)
-            for b, u in there
-            for rid, _ in itertools.islice(_living(conn, b, u, at, arriving=arriving), 1)
-        ]
+        living = _lived_in(conn, there, at, arriving)
     else:
         return []
     return _spelt(living)
