@@ -1287,6 +1287,28 @@ MIGRATIONS: list[str] = [
     CREATE INDEX audit_actor ON audit(actor COLLATE NOCASE);
     CREATE INDEX audit_action ON audit(action COLLATE NOCASE);
     """,
+    # When the gateway itself was not running (gateway/store/gateway_down.py), for the daily report
+    # and its closed-management summary: a power cut from 08:00 to 20:00 read as a quiet day there
+    # (Review 65 D3). The operations thread writes its heartbeat about once a minute, one row
+    # overwritten (the kernel's boot id with it, and whether the stop was a clean one), and each
+    # start keeps the stretch from the last heartbeat to itself. An upgraded box has no heartbeat
+    # yet: its first start keeps no stretch.
+    """
+    CREATE TABLE gateway_heartbeat (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        at TEXT NOT NULL,
+        boot TEXT NOT NULL,
+        clean INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE gateway_down (
+        id INTEGER PRIMARY KEY,
+        from_at TEXT NOT NULL,
+        to_at TEXT NOT NULL,
+        clean INTEGER NOT NULL,
+        from_boot TEXT NOT NULL
+    );
+    CREATE INDEX gateway_down_to ON gateway_down(to_at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
