@@ -16,7 +16,7 @@ from contextlib import closing
 
 from gateway.alarm_texts import AlarmText
 from gateway.config.models import Alarms
-from gateway.core.model import NEIGHBOUR_LANE
+from gateway.core.model import NEIGHBOUR_LANE, TYPED_BY
 from gateway.events import AccessEvent
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.worker import Unwaited
@@ -40,8 +40,12 @@ class AlarmWatch:
 
     def on_event(self, ev: AccessEvent) -> None:
         """A gateway listener (worker thread): count reads of plates nobody registered. The car of
-        the lane beside read by this lane's camera (neighbour_lane) is the read there, not another."""
-        if ev.kind != "plate" or ev.holder_kind is not None or self._gw.standing(ev.lane, ev.value):
+        the lane beside read by this lane's camera (neighbour_lane) is the read there, not another.
+        Only what a camera read counts: a plate the guard typed (the fee taken at the exit, a misread
+        corrected) names a car a camera read already, not one more try at the gate."""
+        if ev.kind != "plate" or ev.holder_kind is not None or ev.device.startswith(TYPED_BY):
+            return
+        if self._gw.standing(ev.lane, ev.value):
             return
         if NEIGHBOUR_LANE in ev.flags:
             return
