@@ -96,9 +96,9 @@ def _log_sql(lanes: Collection[str]) -> str:
         f"WHEN a.admitted = 1 THEN NOT {_ENDS_HOLD} ELSE 1 END"
     )
     # A refusal the guard corrected and let in or out was no car turned away (review 61l: the
-    # summary of a closed period left it out, `refusals` counted it), nor are its flags counted; a
-    # car held to pay stays its hold's.
-    corrected = f"CASE WHEN a.admitted = 0 AND a.reason != 'payment_due' THEN {_LET_IN_CORRECTED} ELSE 0 END"
+    # summary of a closed period left it out, `refusals` counted it), nor are its flags counted; nor
+    # is a car let in at that entrance soon after (_LET_IN_AFTER); a car held to pay stays its hold's.
+    corrected = f"CASE WHEN a.admitted = 0 AND a.reason != 'payment_due' THEN {_LET_IN} ELSE 0 END"
     return f"""
 SELECT a.lane, a.direction, a.lane_type, a.admitted, coalesce({_redecided("redecided_reason")}, a.reason),
        coalesce(a.class, v.class, 'car'), a.flags, {flags_counted}, {_redecided("redecided_flags")},
@@ -158,6 +158,23 @@ AND d.lane = a.lane AND pc.plate IN (d.value, d.car) AND d.admitted = 1 AND d.id
 WHERE r.at >= a.at AND r.at <= strftime('%Y-%m-%dT%H:%M:%f', a.at, {_WITHIN})
 AND r.lane = a.lane AND r.value = a.value AND r.id >= a.id AND r.admitted = 0
 AND (r.id = a.id OR {has_flag_sql("r.flags", REFUSED_AGAIN)}))"""
+
+# A car refused at a vehicle entrance and let in there within LET_IN_WITHIN after it was not turned
+# away, nor was it a refusal: the everyday visit in closed management (refused closed_management,
+# the guard registers the visitor at the booth, the camera's next read of the car still standing
+# there lets it in; or the driver backs away, registers on foot and is back), or a car let in once
+# the entrance's hours began. Counted so, it was one vehicle in and one turned away (Review 65 D).
+# The car is counted once, by its entry, with that entry's flags. The same car: the same plate,
+# card or QR read (value), or the car both records name (access_log.car: a QR of the pass
+# registered for the plate refused). Only the refusal's own lane: turned away at the north gate
+# and let in at the south, it was turned away. On the log's time index, as _LET_IN_CORRECTED.
+LET_IN_WITHIN = timedelta(minutes=30)
+_LET_IN_BY = f"'+{LET_IN_WITHIN.total_seconds():.0f} seconds'"
+_LET_IN_AFTER = f"""(a.direction = 'entrance' AND a.lane_type = 'vehicle'
+AND EXISTS (SELECT 1 FROM access_log d INDEXED BY access_log_at
+WHERE d.at >= a.at AND d.at <= strftime('%Y-%m-%dT%H:%M:%f', a.at, {_LET_IN_BY})
+AND d.lane = a.lane AND d.id > a.id AND d.admitted = 1 AND (d.value = a.value OR d.car = a.car)))"""
+_LET_IN = f"({_LET_IN_CORRECTED} OR {_LET_IN_AFTER})"
 
 
 def _held_sql(lanes: Collection[str]) -> str:
@@ -263,7 +280,8 @@ def _traffic(conn: sqlite3.Connection, lanes: dict[str, LaneRules], s: str, e: s
     flags: Counter[str] = Counter()
     for *row, let_in, n in conn.execute(_log_sql(lanes), (s, e)):
         lane_id, direction, lane_type, admitted, reason, vclass, flag_text, flags_counted, redecided = row
-        if flags_counted and not let_in:  # a corrected refusal's flags were the misread plate's
+        # A corrected refusal's flags were the misread plate's; a car let in soon after has its entry's.
+        if flags_counted and not let_in:
             for flag in _flags_of(flag_text, redecided):
                 flags[flag] += n
         if reason in NOT_REFUSALS or let_in:
@@ -572,7 +590,8 @@ def _closed(
     None when none of their hours fall within the report's period and nobody was registered in it
     for them. Turned away is everyone refused at an entrance then, whatever kept them out (a pass
     expired at the door as much as the period itself), by reason too; a car held to pay is not
-    turned away, nor is anyone refused leaving. A pass holder the guard checks out at the booth
+    turned away, nor is anyone refused leaving, nor a car let in at that entrance soon after
+    (_LET_IN_AFTER: registered at the booth as it waited). A pass holder the guard checks out at the booth
     while she is inside on foot is one person out then, her exit door's record after it none."""
     active = history.with_hours_in(start, end)
     registered, registered_for = _registered(conn, s, e, history, tz)
@@ -583,7 +602,7 @@ def _closed(
     for at_text, lane_id, direction, lane_type, admitted, reason, holder_kind, holder_id in conn.execute(
         "SELECT at, lane, direction, lane_type, admitted, reason, holder_kind, holder_id FROM access_log a "
         f"WHERE at >= ? AND at < ? AND {_COUNTED} AND {_not_put_back('a')} "
-        f"AND (admitted = 1 OR NOT {_LET_IN_CORRECTED})",
+        f"AND (admitted = 1 OR NOT {_LET_IN})",
         (s, e),
     ):
         at = datetime.fromisoformat(at_text).astimezone(tz)
