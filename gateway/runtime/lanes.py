@@ -31,7 +31,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import Future
 from datetime import datetime, timedelta
 from functools import partial
@@ -144,18 +144,27 @@ class BarrierWatch:
         with self._lock:
             return contact in self._open_since.get(lane, {})
 
-    def open_longest(self, lane: str) -> str:
-        """The lane's contact open the longest ("" once all are closed)."""
+    def open_contacts(self, lane: str) -> set[str]:
+        """The lane's contacts known open (reported open, not closed since)."""
         with self._lock:
-            since = self._open_since.get(lane, {})
+            return set(self._open_since.get(lane, {}))
+
+    def open_longest(self, lane: str, unseen: Collection[str] = ()) -> str:
+        """The lane's contact open the longest ("" once all are closed), but those `unseen`."""
+        with self._lock:
+            since = {c: at for c, at in self._open_since.get(lane, {}).items() if c not in unseen}
             return min(since, key=since.__getitem__, default="")
 
-    def held_open_in(self, lane: str, now: float, limit_s: float) -> float | None:
+    def held_open_in(
+        self, lane: str, now: float, limit_s: float, unseen: Collection[str] = ()
+    ) -> float | None:
         """Seconds until a contact of the lane has been open `limit_s` with nothing behind it (<= 0:
         one has), counted from its opening or the lane's last command, whichever is later; None once
-        all are closed. A lane a guard holds open is looked at again `limit_s` later."""
+        all are closed, or all open are `unseen` (their module offline: last seen open, no longer
+        known to be). A lane a guard holds open is looked at again `limit_s` later."""
         with self._lock:
-            since = min(self._open_since.get(lane, {}).values(), default=None)
+            opened = self._open_since.get(lane, {})
+            since = min((at for c, at in opened.items() if c not in unseen), default=None)
             if since is None:
                 return None
             if lane in self._held:
@@ -230,6 +239,9 @@ class LaneInputs:
         # Sensors (device ids) that reported a barrier contact since start: only a lane whose
         # contacts are all heard from and online waits for one to open (rising).
         self._contacts_heard: set[str] = set()
+        # Per lane, its barrier contacts last reported open whose module went offline, not heard
+        # from since (_contact_lost): not taken for an arm up, nor a door open, until they report.
+        self._contacts_lost: dict[str, set[str]] = {}
 
     def _write_once(self, change: AlarmChange) -> None:
         """Without the gateway's records that wait (inputs watched alone): tried once."""
@@ -370,9 +382,11 @@ class LaneInputs:
         and the lane's cameras, never told its loop went off, read the street once a second and
         decided the cars passing in it. Its first report once back counts again (car_present):
         on, as the same car (_still_on). Its exit buttons are forgotten: one found pressed at its
-        first report once back (stuck while it was away) is no press (ExitButtons.forget)."""
+        first report once back (stuck while it was away) is no press (ExitButtons.forget). A
+        barrier contact last reported open no longer counts as open (_contact_lost)."""
         if self._buttons is not None:
             self._buttons.forget(lane, device)
+        self._contact_lost(lane, device)
         with self._loops_lock:
             on = self._loops_on.get(lane)
             if on is None or device not in on:
@@ -388,6 +402,29 @@ class LaneInputs:
             for camera in self.devices.lanes[lane].cameras:
                 camera.loop_cleared()
 
+    def _contact_lost(self, lane: str, device: str) -> None:
+        """A barrier contact last reported open whose module went offline: the arm (or door) is no
+        longer known to be up. Believed up until the module came back, hours later, every car
+        refused or held there that backed off the loop was alarmed as a tailgate under an arm long
+        down, and a door shut behind a visitor raised held_open (Review 65c). Until its first report
+        back (barrier) the lane is judged by its other contacts alone: with none seen open, no car
+        through is judged and no held-open check runs. Kept open in BarrierWatch: its first report
+        once back, still open, is no new opening (no forced_open)."""
+        if not self.barriers.contact_open(lane, device):
+            return
+        with self._timers_lock:
+            self._contacts_lost.setdefault(lane, set()).add(device)
+            up = self._seen_open(lane)
+            if not up:
+                self._watch_held_open(lane, None)
+        self.barriers.tailgating.arm(lane, up, time.monotonic())
+        log.info("barrier lane=%s device=%s offline: its last report (open) no longer counts", lane, device)
+
+    def _seen_open(self, lane: str) -> bool:
+        """Whether a contact of the lane is open and its module not offline since it said so; the
+        caller holds _timers_lock."""
+        return bool(self.barriers.open_contacts(lane) - self._contacts_lost.get(lane, set()))
+
     def stop(self) -> None:
         """No held-open check or forced_open clearing runs after this (the worker they write on is
         stopping; an alarm left open is judged again at the next start)."""
@@ -402,11 +439,18 @@ class LaneInputs:
 
     def barrier(self, lane: str, device: str, is_open: bool) -> None:
         at = self._now()
+        with self._timers_lock:
+            lost = self._contacts_lost.get(lane, set())
+            back = device in lost
+            lost.discard(device)
         if is_open and self.barriers.contact_open(lane, device):
             # Its state reported again, not a new opening: a Modbus module's first poll once back
             # from a missed one reports every input (ModbusModule._forget_inputs). Judged as one, an
             # arm a guard opened for a slow car, up past open_grace_s, was alarmed forced_open.
             log.debug("barrier lane=%s device=%s still open: no new opening", lane, device)
+            if back:  # seen up again (_contact_lost): cars through are judged, the open time watched
+                self.barriers.tailgating.arm(lane, True, time.monotonic())
+                self._check_held_open(lane)
             return
         if is_open:
             self._rose(lane, at)
@@ -416,7 +460,9 @@ class LaneInputs:
             self._check_held_open(lane)
             return
         self.barriers.closed(lane, device)
-        self.barriers.tailgating.arm(lane, self.barriers.is_open(lane), time.monotonic())
+        with self._timers_lock:
+            up = self._seen_open(lane)
+        self.barriers.tailgating.arm(lane, up, time.monotonic())
         self._settle_forced_open(lane, at)
         self._end_open_alarms(lane, at, device)
 
@@ -546,7 +592,8 @@ class LaneInputs:
         been open the lane's `held_open_s` with nothing behind it, else look again when it would."""
         limit_s = self.devices.held_open_s.get(lane, DEFAULT_HELD_OPEN_S)
         with self._timers_lock:
-            due_in = self.barriers.held_open_in(lane, time.monotonic(), limit_s)
+            unseen = self._contacts_lost.get(lane, set())
+            due_in = self.barriers.held_open_in(lane, time.monotonic(), limit_s, unseen)
             if due_in is None or self._stopped or lane in self._held_open_raised:
                 return
             if due_in <= 0:
@@ -554,7 +601,7 @@ class LaneInputs:
                 # and is written in turn, before the clearing that follows it (self._record).
                 self._held_open_raised.add(lane)
                 at = self._now()
-                device = self.barriers.open_longest(lane)
+                device = self.barriers.open_longest(lane, unseen)
                 text = AlarmText("held_open", {"lane": lane, "device": device, "seconds": limit_s})
                 log.warning("held open lane=%s device=%s for %.0f s", lane, device, limit_s)
                 self._record(
