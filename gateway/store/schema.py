@@ -1309,6 +1309,18 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX gateway_down_to ON gateway_down(to_at);
     """,
+    # How far a `gateway import` got (gateway/store/csv_steps.py): the last position in its order of
+    # steps that is in the store, written in each step's own transaction, as sync_state.applying_done
+    # is for the central server's snapshot. One cut short (SSH dropped, a power cut) was written
+    # again from its first row by the next run: a card deleted or blocked at the booth meanwhile was
+    # back, or unblocked, and opened the door (Review 65A). One row: one import runs at a time.
+    """
+    CREATE TABLE import_steps (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        import_id TEXT NOT NULL,
+        done INTEGER NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
