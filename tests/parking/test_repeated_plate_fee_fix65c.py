@@ -7,7 +7,8 @@ cameras read three times still raises it."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from gateway.config import parse_config
@@ -30,6 +31,10 @@ def _watched(gw: Gateway, rules: Alarms) -> list[float]:
 def _alarms(gw: Gateway) -> list[tuple[str, str]]:
     gw.on_worker(lambda c: None).result(10)  # what the watch raised is written by now
     return gw.conn.execute("SELECT kind, source FROM alarms").fetchall()
+
+
+def _read(gw: Gateway, plate: str, at: datetime, conn: object) -> None:
+    show(gw, "car-out", plate, at)
 
 
 def _stays_and_pays(gw: Gateway, now: list[float], minutes: int) -> None:
@@ -75,7 +80,7 @@ def test_a_strangers_plate_read_three_times_still_raises_it(make_gw: Callable[..
         stranger = "苏E55555"
         for minute in (0, 2, 4):  # refused at the exit, turns round, comes back
             now[0] = minute
-            gw.on_worker(lambda c, m=minute: show(gw, "car-out", stranger, T0 + m * M)).result(10)
+            gw.on_worker(partial(_read, gw, stranger, T0 + minute * M)).result(10)
         assert _alarms(gw) == [("repeated_unknown_plate", stranger)]
     finally:
         gw.worker.stop()
