@@ -74,7 +74,7 @@ def _decide(p: Presented, facts: Facts, policy: Policy) -> Decision:
 
 def _afresh(p: Presented, facts: Facts, policy: Policy) -> Decision:
     lane = facts.lane
-    if not within(lane.hours, p.at):
+    if not within(lane.hours, p.at) and not _held_in_hours(p, facts):
         return Decision(Reason.OUTSIDE_HOURS)
     if p.kind == "plate" and lane.type != "vehicle":
         return Decision(Reason.WRONG_LANE)
@@ -98,6 +98,16 @@ def _afresh(p: Presented, facts: Facts, policy: Policy) -> Decision:
     if lane.type == "pedestrian":
         return Decision(_HOLDER_REASON[cred.holder.kind], flags=flags)
     return _vehicle_entry(cred, p, facts, policy, flags)
+
+
+def _held_in_hours(p: Presented, facts: Facts) -> bool:
+    """The car at an exit stands held there to pay since a moment within the lane's hours. The
+    hours keep new cars out, not the car already at the barrier as they end (held at 22:58 at an
+    exit open to 23:00, paying at 23:01): it is decided as its hold began, held to pay still, and
+    its fee taken lets it out (review 65e1). A car that came after the hours is refused
+    outside_hours, and so is a hold begun outside the hours the lane has now (edited since)."""
+    since = facts.held_since
+    return since is not None and within(facts.lane.hours, since.astimezone(p.at.tzinfo))
 
 
 def _again(p: Presented, facts: Facts) -> Decision | None:

@@ -256,6 +256,10 @@ class Facts:
     # A car decided again (Presented.again): the last decision recorded for it at this lane.
     previous_here: Decision | None = None
     lane_closed: bool = False  # closed by a guard or the central server: everyone is refused
+    # Exit lanes: when the hold of the car held here to pay began, while it stands held (not let
+    # out since; the store's fee desk finds it, as the fee runs to it): the lane's hours judge the
+    # car then (decide._afresh).
+    held_since: datetime | None = None
 
     @property
     def vehicle_class(self) -> VehicleClass:

@@ -9,7 +9,7 @@ from typing import Any, NoReturn
 
 from gateway.config.common import most_allowed
 from gateway.config.parking import Parking as ParkingConfig
-from gateway.core import CredentialFacts, Presented
+from gateway.core import CredentialFacts, LaneRules, Presented, Reason
 from gateway.core.credentials import BadCredential, canonical
 from gateway.core.tickets import (
     as_ticket_or_number,
@@ -251,21 +251,34 @@ def paid_for_hold(conn: sqlite3.Connection, held: Held) -> bool:
     return conn.execute(_PAID_IN_HOLD, named).fetchone() is not None
 
 
-def no_fee_for_a_shut_barrier(conn: sqlite3.Connection, ev: AccessEvent) -> None:
+def no_fee_for_a_shut_barrier(conn: sqlite3.Connection, ev: AccessEvent, lane: LaneRules) -> None:
     """The fee a guard is taking at the lane (pay_at_lane's payment, at this decision's lane and
-    moment) for a car the exit still refuses (the lane closed, the car blocked) is undone with the
-    decision: no money is recorded for a barrier that stays shut."""
+    moment) for a car the exit still refuses (the lane closed, the car blocked, a car that came
+    after the lane's hours) is undone with the decision: no money is recorded for a barrier that
+    stays shut. Why is the error's `state` (the decision's reason); outside the lane's hours, the
+    hours too: the guard is told so, not sent to reopen a lane that is open (review 65e1)."""
     taken = conn.execute(
         "SELECT 1 FROM payments WHERE at = ? AND lane = ? AND subject = ?",
         (to_db(ev.at), ev.lane, ev.subject),
     ).fetchone()
-    if taken:
-        car = ev.plate or named_car(ev.holder_kind, ev.holder_id)
+    if not taken:
+        return
+    car = ev.plate or named_car(ev.holder_kind, ev.holder_id)
+    if ev.reason == Reason.OUTSIDE_HOURS:
+        hours = ", ".join(str(w) for w in lane.hours)
         raise ParkingError(
-            f"the exit refuses {car} ({ev.reason}): its fee was not taken",
-            fix="reopen a closed lane, or deal with the block, then take the fee",
+            f"the exit {lane.id} is open {hours} only and refuses {car}, which came after its hours: "
+            "its fee was not taken",
+            fix="send the car to another exit, or open this one by hand",
             code="exit_refused",
+            data={"state": ev.reason, "hours": hours},
         )
+    raise ParkingError(
+        f"the exit refuses {car} ({ev.reason}): its fee was not taken",
+        fix="reopen a closed lane, or deal with the block, then take the fee",
+        code="exit_refused",
+        data={"state": ev.reason},
+    )
 
 
 def quote_json(account: Owed, plate: str | None, at: datetime, tz: tzinfo) -> dict[str, Any]:

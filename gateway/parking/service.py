@@ -63,7 +63,8 @@ class ParkingDesk(FeeDesk, BarrierDesk, StayDesk):
                 if cred is not None and cred.vehicle is not None
                 else car_held(conn, p, cred) or p.value
             )
-            until = fee_until(held_at_lane(conn, lane.id, p.at, held_on, self.site.lanes), p.at)
+            held = held_at_lane(conn, lane.id, p.at, held_on, self.site.lanes)
+            until = fee_until(held, p.at)
             rules = self._rules(conn, p.at)
             account = owed(
                 conn, rules, subject, until, vehicle_class=vclass, unregistered=missed_entry(p, cred)
@@ -76,6 +77,9 @@ class ParkingDesk(FeeDesk, BarrierDesk, StayDesk):
                 stay_billing=billing,
                 # The schema's CHECK keeps a stay's class a VehicleClass.
                 stay_class=stay.vehicle_class if stay else None,  # type: ignore[arg-type]
+                # Standing held there to pay (its fee runs to its hold's start, fee_until): the
+                # lane's hours judge it at that start.
+                held_since=held.at if held is not None and held.let_out_at is None else None,
             )
             return facts, Before(account=account)
         if facts.inside:
@@ -107,7 +111,7 @@ class ParkingDesk(FeeDesk, BarrierDesk, StayDesk):
             return
         if not ev.admitted:
             if before.account is not None:
-                no_fee_for_a_shut_barrier(conn, ev)
+                no_fee_for_a_shut_barrier(conn, ev, lane)
             return
         if before.account is not None:
             account = before.account
