@@ -1,6 +1,10 @@
 """An import cut short between its two passes over a slots file's plates, then given up when the
 next `gateway import` finishes it (README, *Large imports*: given up, "the first N rows are in ...,
-the rest only as far as the run that left it unfinished wrote them")."""
+the rest only as far as the run that left it unfinished wrote them").
+
+Cut short by a release before schema 70, which kept no record of how far its steps got: the next
+run begins again at the first row. (One this release cut short goes on after its last step:
+tests/test_csv_resumed_import_fix65a.py.)"""
 
 from __future__ import annotations
 
@@ -85,6 +89,7 @@ def test_a_resumed_import_given_up_leaves_each_slot_as_it_was_or_as_the_file_has
     slots = write_csv(tmp_path / "slots.csv", FILE)
     with pytest.raises(KeyboardInterrupt):
         import_csv(gw.site.config, [slots], pause=_interrupted_after(step))
+    gw.conn.execute("DELETE FROM import_steps")  # as a release before schema 70 left it
     delta(gw, 1, 0, T0 + timedelta(minutes=5), delete=[{"kind": "resident", "ref": "R3"}])
     with pytest.raises(StorageError, match="given up"):
         import_csv(gw.site.config, [])

@@ -166,7 +166,7 @@ def _apply(
                 f"the import could not be written: {exc.cause}; nothing was imported",
                 fix=f"{fix}; then run it again",
             ) from exc
-        done = f"{exc.done} of {staged.total} rows" + (" this run" if resumed else "")
+        done = _how_far(exc, staged.total, resumed)
         raise StorageError(
             f"the import stopped after {done}: {exc.cause}; the checked rows are kept in {staging} "
             "to be written",
@@ -190,15 +190,24 @@ def _record_given_up(
     try:
         csv_steps.give_up(conn, staged, exc, at, resumed)
     except sqlite3.Error as err:
-        done = f"{exc.done} of {staged.total} rows" + (" this run" if resumed else "")
+        done = _how_far(exc, staged.total, resumed)
         raise StorageError(
             f"the import stopped after {done}, and these rows can never be written as checked:\n"
             f"{_listed(exc.unwritable)}\nThe rows written are not on the audit trail yet: {err}; "
             f"the checked rows are kept in {staged.path}",
             fix=f"{_storage_fix(err, staged.path.parent)}; then run `gateway import -c CONFIG` again "
-            "(no files): it writes the rows again and records how far it got. Then correct these rows "
-            "and import the files again",
+            "(no files): it writes the rows after those in and records how far it got. Then correct "
+            "these rows and import the files again",
         ) from err
+
+
+def _how_far(exc: csv_steps.Stopped, total: int, resumed: bool) -> str:
+    """How many of the import's rows are in. A resumed one goes on after the rows the runs before
+    it wrote (exc.began), or, staged by a release before schema 70 (which kept no record of
+    that), begins again at the first row: the run it finishes may have got further."""
+    if resumed and exc.began:
+        return f"{exc.done} of {total} rows ({exc.began} of them by an earlier run)"
+    return f"{exc.done} of {total} rows" + (" this run" if resumed else "")
 
 
 def _listed(unwritable: list[str]) -> str:
@@ -208,9 +217,9 @@ def _listed(unwritable: list[str]) -> str:
 
 
 def _given_up(exc: csv_steps.Stopped, total: int, resumed: bool) -> StorageError:
-    rest = "only as far as the run that left it unfinished wrote them" if resumed else "not"
+    rest = "only as far as the run that left it unfinished wrote them" if resumed and not exc.began else "not"
     return StorageError(
-        f"the import stopped after {exc.done} of {total} rows and is given up: the store changed "
+        f"the import stopped after {_how_far(exc, total, resumed)} and is given up: the store changed "
         f"while it ran (the central server or an admin), and these rows no longer fit it:\n"
         f"{_listed(exc.unwritable)}\nThe first {exc.done} rows are in (audited as registry.import, "
         f"with what was left out), the rest {rest}",
@@ -236,7 +245,8 @@ def _finish_interrupted(
         return
     if csv_steps.finished(conn, str(found.meta["import_id"])):
         # Its last step is in, and only the file was left: written again, it would undo every
-        # change made since (a card a guard blocked would open the gate again).
+        # change made since (a card a guard blocked would open the gate again). For the same
+        # reason an unfinished one goes on after the steps that are in (csv_steps.py).
         csv_staging.remove(staging)
         return
     log.warning(

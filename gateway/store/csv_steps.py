@@ -10,13 +10,18 @@ waiting lane takes the lock. Steps are sized to take about STEP_S each.
 All or nothing: nothing is written until every row of every file passed (csv_import.py). Once the
 first step is in, the import is carried to its end: the staging file keeps the checked rows until
 the last step is in, and if a step fails (disk full, power cut, the process killed) the next
-`gateway import` writes them again from the first and finishes it (roll forward, as the MQTT
-snapshots do). Every write is an upsert by key, so a row written twice stores the same thing; but
-once the last step is in (its audit row says so) nothing of the import is written again, as that
-would undo the changes made since. While the steps run a lane sees each resident, car, card and
-slot either as it was or as the files have it; a slot's cars, given by a slots file's `plates`, are
-gone over twice (_slots, then _slot_cars_unlisted), so that a car the files move from one slot to
-another is on its old slot, its new one or both between two steps, never on none.
+`gateway import` finishes it (roll forward, as the MQTT snapshots do). Each step records how far the
+import got in its own transaction (table import_steps, as sync_state.applying_done is for a
+snapshot), and the next run goes on after it: nothing already in is written again, as that would
+undo the changes made since (a card deleted or blocked at the booth after the cut was back, open,
+when the next run wrote the import again from its first row). A staging file that a release
+before schema 70 left unfinished has no such record: it is written again from its first row (every
+write is an upsert by key, so a row written twice stores the same thing). Once the last step is in
+(its audit row says so) nothing of the import is written again. While the steps run a lane sees
+each resident, car, card and slot either as it was or as the files have it; a slot's cars, given by
+a slots file's `plates`, are gone over twice (_slots, then _slot_cars_unlisted), so that a car the
+files move from one slot to another is on its old slot, its new one or both between two steps,
+never on none.
 
 The one import not carried to its end is one that other writers overtook: each step checks its
 rows' references again (csv_recheck.py), and a row naming what was deleted or given to another
@@ -93,14 +98,17 @@ class Part:
 
 
 class Stopped(Exception):
-    """A step failed; `done` rows were written before it (0: nothing of the import is in).
+    """A step failed; the first `done` rows of the files are in (0: nothing of the import is),
+    `began` of them by the runs before this one (import_steps; 0 where a run before this one may
+    have written more than this one, in a file staged by a release before schema 70).
     `unwritable`: why rows of that step can never be written as they stand (the store changed
     since they were checked); empty where running it again may finish it (a busy or full disk)."""
 
-    def __init__(self, done: int, cause: Exception, unwritable: list[str] | None = None):
+    def __init__(self, done: int, cause: Exception, unwritable: list[str] | None = None, began: int = 0):
         self.done = done
         self.cause = cause
         self.unwritable = unwritable or []
+        self.began = began
         super().__init__(str(cause))
 
 
@@ -120,12 +128,14 @@ def apply_steps(
     now: Callable[[], datetime],
     pause: Callable[[], None] | None = None,
 ) -> None:
-    """Write the staged rows in steps of about STEP_S each, the audit row and the upstream record
-    with the last; `zones`: the site config's; `room`: the bytes a record of rows may take. Steps
-    before the last commit without waiting for the disk (as snapshot steps do); the last one waits,
-    and with it all before it. Raises Stopped."""
+    """Write the staged rows in steps of about STEP_S each, from the step after the last one in
+    (import_steps), the audit row and the upstream record with the last; `zones`: the site
+    config's; `room`: the bytes a record of rows may take. Steps before the last commit without
+    waiting for the disk (as snapshot steps do); the last one waits, and with it all before it.
+    Raises Stopped."""
     level = int(conn.execute("PRAGMA synchronous").fetchone()[0])
     try:
+        after = _steps_in(conn, staged.meta["import_id"])
         conn.execute("ATTACH DATABASE ? AS st", (str(staged.path),))
     except sqlite3.Error as exc:
         raise Stopped(0, exc) from exc
@@ -133,11 +143,12 @@ def apply_steps(
     conn.execute("PRAGMA wal_autocheckpoint=0")
     cache = int(conn.execute("PRAGMA cache_size").fetchone()[0])
     conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
-    done, sizer, checkpointed = 0, _Sizer(), time.monotonic()
+    began = done = min(after, staged.total)
+    sizer, checkpointed = _Sizer(), time.monotonic()
     try:
-        for spans, is_last in _steps(staged, sizer):
+        for spans, reached, is_last in _steps(staged, sizer, after):
             conn.execute(f"PRAGMA synchronous={level if is_last else 1}")
-            began = time.perf_counter()
+            step_began = time.perf_counter()
             try:
                 at = now()
                 meta = staged.meta
@@ -145,20 +156,20 @@ def apply_steps(
                     Part(run, first, last, at, meta["actor"], zones, meta["import_id"], room, not staged.told)
                     for run, first, last in spans
                 ]
-                _step(conn, parts, staged.meta if is_last else None, at)
+                _step(conn, parts, staged.meta, None if is_last else reached, at)
             except _Overtaken as exc:
-                raise Stopped(done, exc, exc.unwritable) from exc
+                raise Stopped(done, exc, exc.unwritable, began) from exc
             except sqlite3.IntegrityError as exc:
                 # One the recheck does not foresee fails as surely again on the same rows and store.
                 # (A first step's failure leaves nothing in: the import is dropped whatever failed.)
                 rows = ", ".join(f"{p.run.kind} rows {p.first}-{p.last}" for p in parts)
-                raise Stopped(done, exc, [f"{rows}: {exc}"] if done else None) from exc
+                raise Stopped(done, exc, [f"{rows}: {exc}"] if done else None, began) from exc
             except sqlite3.Error as exc:
-                raise Stopped(done, exc) from exc
+                raise Stopped(done, exc, began=began) from exc
             done += _rows_of_the_files(parts)
             if is_last:
                 return
-            sizer.took(time.perf_counter() - began)
+            sizer.took(time.perf_counter() - step_began)
             gap_began = time.perf_counter()
             if time.monotonic() - checkpointed >= CHECKPOINT_S:
                 conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
@@ -205,15 +216,18 @@ def _passes(staged: Staged) -> list[Run]:
     return staged.runs + again
 
 
-def _steps(staged: Staged, sizer: _Sizer) -> Iterator[tuple[list[tuple[Run, int, int]], bool]]:
+def _steps(
+    staged: Staged, sizer: _Sizer, after: int = 0
+) -> Iterator[tuple[list[tuple[Run, int, int]], int, bool]]:
     """Each step's parts (run, first row, last row), sizer.rows rows in all (a row gone over twice
-    counts twice), and whether it is the last. An import of no rows is one step with no parts (its
-    audit record)."""
+    counts twice), its last position in the order written (_passes: every row of the files, then
+    the slots' second pass), and whether it is the last; from position `after` on (those up to it
+    are in). An import of no rows is one step with no parts (its audit record)."""
     placed, end = [], 0  # each run with how far its rows are from their place in the order written
     for run in _passes(staged):
         placed.append((run, end + 1 - run.first))
         end += run.last - run.first + 1
-    first = 1
+    first = after + 1
     while True:
         last = min(end, first + sizer.rows - 1)
         spans = [
@@ -221,7 +235,7 @@ def _steps(staged: Staged, sizer: _Sizer) -> Iterator[tuple[list[tuple[Run, int,
             for r, shift in placed
             if r.first + shift <= last and r.last + shift >= first
         ]
-        yield spans, last >= end
+        yield spans, last, last >= end
         if last >= end:
             return
         first = last + 1
@@ -232,8 +246,12 @@ def _rows_of_the_files(parts: list[Part]) -> int:
     return sum(p.last - p.first + 1 for p in parts if p.run.kind != SLOT_CARS_UNLISTED)
 
 
-def _step(conn: sqlite3.Connection, parts: list[Part], meta: dict[str, Any] | None, at: datetime) -> None:
-    """Raises _Overtaken, sqlite3.Error."""
+def _step(
+    conn: sqlite3.Connection, parts: list[Part], meta: dict[str, Any], reached: int | None, at: datetime
+) -> None:
+    """`reached`: the step's last position, kept with its rows (import_steps); None: it is the
+    import's last step, which writes its audit row and upstream record. Raises _Overtaken,
+    sqlite3.Error."""
     with transaction(conn):
         for part in parts:  # each asked after the parts before it are in: a card may name their car
             # (It asks nothing of the slots' second pass: that names nothing the first did not.)
@@ -242,8 +260,20 @@ def _step(conn: sqlite3.Connection, parts: list[Part], meta: dict[str, Any] | No
                 raise _Overtaken(unwritable)
             with told_upstream(conn, part):  # each row it adds or changes (csv_records.py)
                 WRITERS[part.run.kind](conn, part)
-        if meta is not None:
+        if reached is None:
             _finish(conn, meta, at)
+        else:
+            conn.execute(_STEPS_IN, (meta["import_id"], reached))
+
+
+_STEPS_IN = """INSERT INTO import_steps (id, import_id, done) VALUES (1, ?, ?)
+    ON CONFLICT (id) DO UPDATE SET import_id = excluded.import_id, done = excluded.done"""
+
+
+def _steps_in(conn: sqlite3.Connection, import_id: str) -> int:
+    """The last position of the import's steps that is in the store (0: none, or unknown)."""
+    found = conn.execute("SELECT done FROM import_steps WHERE import_id = ?", (import_id,)).fetchone()
+    return int(found[0]) if found else 0
 
 
 def finished(conn: sqlite3.Connection, import_id: str) -> bool:
@@ -262,12 +292,14 @@ def give_up(conn: sqlite3.Connection, staged: Staged, stop: Stopped, at: datetim
     and the centre are told who wrote them, how many of each kind, what was left out and why. The
     slots among them are as the files have them: the cars they no longer list are taken off them
     with it (the second pass the import did not get to, _slot_cars_unlisted).
-    `resumed`: the run that left it unfinished may have written some of those left out too. How far
-    it got is not known, so each slots row after them whose slot has what the row's first pass
-    writes (its cars and owner, _first_pass_found) is taken as written, and its slot made as the
-    files have it too: left, it listed its old cars and the file's, two households' cars on one
-    slot for good. A row whose first pass is not in is left as it was: its old cars taken off
-    without the file's put on, a car the file moves to a slot further down was on none.
+    `resumed`: finishing one that an earlier run left unfinished. Where that run kept no record of
+    how far it got (stop.began 0: a file staged by a release before schema 70), this run began again
+    at the first row, and that run may have written some of those left out too. So each slots row
+    after them whose slot has what the row's first pass writes (its cars and owner,
+    _first_pass_found) is taken as written, and its slot made as the files have it too: left, it
+    listed its old cars and the file's, two households' cars on one slot for good. A row whose first
+    pass is not in is left as it was: its old cars taken off without the file's put on, a car the
+    file moves to a slot further down was on none. Where it kept one, nothing after them is in.
     Raises sqlite3.Error."""
     written = Counter({kind: 0 for kind in staged.meta["counts"]})
     left_out = written.copy()
@@ -289,7 +321,7 @@ def give_up(conn: sqlite3.Connection, staged: Staged, stop: Stopped, at: datetim
                 if run.first <= stop.done:
                     span = {"lo": run.first, "hi": min(run.last, stop.done)}
                     _take_off_unlisted(conn, at, _IN_SPAN, span)
-                found = _first_pass_found(conn, run, stop.done) if resumed else []
+                found = _first_pass_found(conn, run, stop.done) if resumed and not stop.began else []
                 if found:
                     _take_off_unlisted(conn, at, _IN_LIST, {"rows": json.dumps(found)})
             _finish(conn, staged.meta, at, stopped)
@@ -313,6 +345,7 @@ def _finish(
     summary: dict[str, Any] = {"counts": meta["counts"]} | ({"stopped": stopped} if stopped else {})
     detail = json.dumps({"import": meta["import_id"], **summary})
     audit(conn, at, str(meta["actor"]), "registry.import", files[:200], detail)
+    conn.execute("DELETE FROM import_steps WHERE import_id = ?", (meta["import_id"],))
     payload = {"op": "import", "entity": "batch", "id": meta["import_id"], **summary}
     enqueue(conn, "registry", {**payload, "at": at.isoformat()}, at)
 

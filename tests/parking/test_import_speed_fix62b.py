@@ -52,11 +52,11 @@ def plans(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, str]]]:
     seen: list[tuple[str, str]] = []
     step = csv_steps._step
 
-    def planned(conn: sqlite3.Connection, parts: list[Any], meta: Any, at: Any) -> None:
+    def planned(conn: sqlite3.Connection, parts: list[Any], *rest: Any) -> None:
         ran: list[str] = []
         conn.set_trace_callback(ran.append)
         try:
-            step(conn, parts, meta, at)
+            step(conn, parts, *rest)
         finally:
             conn.set_trace_callback(None)
         for sql in ran:
