@@ -347,6 +347,8 @@ def parking_router(gw: Gateway) -> APIRouter:
                     "refusals": b["refusals"]["total"],
                     "revenue_fen": b["parking"]["revenue_fen"],
                     "patrol_missed": b["patrol"]["missed"],
+                    # None for a report built before the gateway kept its own downtime
+                    "gateway_down_s": (b.get("gateway_down") or {}).get("seconds"),
                 }
             )
         return out

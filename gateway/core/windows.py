@@ -269,6 +269,38 @@ class ClosedHistory:
         found = (p for a, b in pairwise(edges) for p in self.in_force(a) if p.overlaps(a, b))
         return tuple(dict.fromkeys(found))
 
+    def seconds_within(self, start: datetime, end: datetime) -> float:
+        """How much of [start, end) fell in the closed hours of the periods in force then, in
+        seconds (hours two periods share counted once): the gateway's own downtime in them."""
+        cuts = [since.astimezone(start.tzinfo) for since, _ in self.changes[1:] if start < since < end]
+        edges = [start, *cuts, end]
+        spans = sorted(
+            (opens.timestamp(), closes.timestamp())
+            for a, b in pairwise(edges)
+            for p in self.in_force(a)
+            for opens, closes in _hours_within(p, a, b)
+        )
+        total, reached = 0.0, float("-inf")
+        for opens, closes in spans:
+            if closes > max(opens, reached):
+                total += closes - max(opens, reached)
+            reached = max(reached, closes)
+        return total
+
+
+def _hours_within(period: ClosedPeriod, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """The period's hours cut to [start, end) (local times), as ClosedPeriod.overlaps finds them."""
+    tz = start.tzinfo
+    end = end.astimezone(tz)
+    found = []
+    day = max(period.first_day, start.date() - timedelta(days=1))
+    while day <= min(period.last_day, end.date()):
+        for opens, closes in period._hours_of(day, tz):
+            if opens < end and start < closes:
+                found.append((max(opens, start), min(closes, end)))
+        day += timedelta(days=1)
+    return found
+
 
 def stored_windows(hours: str) -> tuple[Window, ...]:
     """A card's or a pass's hours as the store keeps them: comma-joined windows, empty for any time."""

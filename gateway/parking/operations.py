@@ -45,6 +45,7 @@ from gateway.parking.operations_retention import RetentionAndDiskGuard
 from gateway.parking.patrol import RouteSpec
 from gateway.site import Site
 from gateway.store.alarms import raise_alarm
+from gateway.store.gateway_down import HEARTBEAT, beat, came_up
 from gateway.store.redate import Step
 from gateway.timefmt import CLOCK_ALARM
 
@@ -126,6 +127,9 @@ class Operations(RetentionAndDiskGuard, RepairDeadlines):
         self._undeletable = {step: FaultLog(log, logging.WARNING) for step in ("disk", "retention")}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # The stretch the gateway was down before this start: None until start(), False until kept.
+        self._came_up: bool | None = None
+        self._beat_at = 0.0  # monotonic: when the last heartbeat was written
 
     # ---- the thread ----------------------------------------------------------------------------
 
@@ -136,6 +140,8 @@ class Operations(RetentionAndDiskGuard, RepairDeadlines):
         # it committed). Failing, they stay kept for the ticks and the next start.
         self._step("clock", self._clock_alarms, now())
         self._settle_disk_alarms(now())
+        self._came_up = False
+        self._step("alive", self._alive, now())  # before the first reports: they count the stretch
 
         def loop() -> None:
             while not self._stop.wait(TICK_S):
@@ -157,6 +163,7 @@ class Operations(RetentionAndDiskGuard, RepairDeadlines):
         steps: list[tuple[str, Callable[[datetime], object]]] = [
             ("redate", self._redate),
             ("clock", self._clock_alarms),
+            ("alive", self._alive),
             # before reports: a report counts the rounds as judged, and the late repairs as told, by now
             ("patrols", self.patrols),
             ("returns", self.returns),  # before repairs: a fault cleared as of its return is judged
@@ -175,6 +182,31 @@ class Operations(RetentionAndDiskGuard, RepairDeadlines):
             self._last_retention = mono
         for name, step in steps:
             self._step(name, step, now)
+
+    def _alive(self, now: datetime) -> None:
+        """Keep the stretch the gateway was down before this start (retried at each tick until it
+        is), then write a heartbeat about once a minute (gateway/store/gateway_down.py): one row
+        overwritten, through the worker like every write here, never on a lane's decision. Nothing
+        before start(): an Operations nobody runs (a test's ticks) writes no heartbeat."""
+        if self._came_up is None:
+            return
+        mono = self._monotonic()
+        if not self._came_up:
+            self._run(partial(came_up, at=self.clock.running_since, boot=self.clock.boot.id))
+            self._came_up = True
+        elif mono - self._beat_at >= HEARTBEAT.total_seconds():
+            self._run(partial(beat, at=now, boot=self.clock.boot.id))
+        else:
+            return
+        self._beat_at = mono
+
+    def last_beat(self, now: datetime) -> Callable[[sqlite3.Connection], None] | None:
+        """The last heartbeat, marked clean, that the gateway's stop queues on the worker before
+        stopping it: the next start's stretch is then the restart's seconds, not up to a minute
+        more. None while the stretch before this start is not kept: written, it would lose it."""
+        if not self._came_up:
+            return None
+        return partial(beat, at=now, boot=self.clock.boot.id, clean=True)
 
     def _step(self, name: str, step: Callable[[datetime], object], now: datetime) -> None:
         try:

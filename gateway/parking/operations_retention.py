@@ -35,6 +35,7 @@ from gateway.store.database import (
     storage_fix,
     upgrade_copies,
 )
+from gateway.store.gateway_down import prune_down
 from gateway.sync.files import set_aside_before
 
 log = logging.getLogger("gateway.parking.operations")  # its journal lines stay operations.py's
@@ -66,6 +67,7 @@ class RetentionAndDiskGuard(DailyReports, PatrolRounds):
         counts["stays"] = self._batches(lambda w: prune.prune_closed_stays(w, keep_access))
         counts["materials_out"] = self._batches(lambda w: prune.prune_materials(w, keep_access))
         counts["alarms"] = self._batches(lambda w: prune.prune_alarms(w, keep_access))
+        counts["gateway_down"] = self._run(lambda w: prune_down(w, keep_access))
         keep_patrol = min(keep_access, self.patrols_kept_from(now))
         counts["patrol"] = self._batches(lambda w: prune.prune_patrol(w, keep_patrol))
         counts["audit"] = self._batches(lambda w: prune.prune_audit(w, now - timedelta(days=ret.audit_days)))

@@ -25,6 +25,7 @@ from gateway.parking.faults import device_faults
 from gateway.store.audit import audit
 from gateway.store.database import transaction
 from gateway.store.flags_sql import has_flag_sql, lacks_flag_sql
+from gateway.store.gateway_down import Down, down_between
 from gateway.store.holds import HOLD_GAP, car_held_sql, starts_hold_sql
 from gateway.store.outbox import enqueue
 from gateway.store.parking import charge_owed_sql
@@ -259,12 +260,31 @@ def build_report(
         body["parking"] = _parking(conn, start, end)
         body["peak_occupancy"] = _peak(conn, s, e, tz)
         body["devices"] = device_faults(conn, s, e, start, end, repair_hours)
+        body["gateway_down"], down = _gateway_down(conn, start, end, tz)
         body["patrol"] = _patrol(conn, s, e)
         body["monthly_expiring"] = _monthly(conn, e, to_db(end + timedelta(days=reminder_days)), tz)
-        body["closed_management"] = _closed(conn, lanes, s, e, start, end, closed or ClosedHistory(), tz)
+        history = closed or ClosedHistory()
+        body["closed_management"] = _closed(conn, lanes, s, e, start, end, history, tz)
+        if body["closed_management"] is not None:
+            # Counted nobody while it was off: the office reads how much of the closed hours that was.
+            closed_s = sum(history.seconds_within(d.start, d.end) for d in down)
+            body["closed_management"]["gateway_down_s"] = round(closed_s)
     finally:
         conn.execute("COMMIT")
     return body
+
+
+def _gateway_down(
+    conn: sqlite3.Connection, start: datetime, end: datetime, tz: ZoneInfo
+) -> tuple[dict[str, Any], list[Down]]:
+    """The stretches the gateway itself was not running in the period (gateway/store/
+    gateway_down.py), cut to it: it counted nobody then, so a quiet day is told from one it was off."""
+    down = down_between(conn, start, end, tz)
+    stretches = [
+        {"from": d.start.isoformat(), "to": d.end.isoformat(), "seconds": d.seconds, "clean": d.clean}
+        for d in down
+    ]
+    return {"seconds": sum(d.seconds for d in down), "stretches": stretches}, down
 
 
 def _traffic(conn: sqlite3.Connection, lanes: dict[str, LaneRules], s: str, e: str) -> dict[str, Any]:

@@ -224,6 +224,9 @@ class Gateway(Deciding, GatewayInputs):
 
     def stop(self) -> None:
         self.operations.stop()
+        last = self.operations.last_beat(self.now())
+        if last is not None:  # the worker's last job: a restart's downtime is its seconds
+            self.on_worker(last)
         self.lane_io.stop()
         for source in self.devices.sources():
             source.stop()

@@ -35,8 +35,18 @@ from gateway.timefmt import from_db, later, local_iso, to_db
 # The tables whose rows of this boot are known by id: the first id of each is kept as the box boots
 # (gateway/parking/boot_clock.py, boot-alarms.json). The audit's is where this boot's re-dating marks
 # begin, and its alarm acknowledgements; the payments' where the booth payments it took for a car
-# parked since before it begin (_older_stays).
-BOOT_TABLES = ("alarms", "stays", "passes", "patrol_taps", "materials_out", "audit", "payments")
+# parked since before it begin (_older_stays); the gateway's downtime's, where the stretches its
+# starts kept begin (_gateway_down).
+BOOT_TABLES = (
+    "alarms",
+    "stays",
+    "passes",
+    "patrol_taps",
+    "materials_out",
+    "audit",
+    "payments",
+    "gateway_down",
+)
 REDATED = "clock.redate"  # the audit action that marks a step re-dated
 ACKNOWLEDGED = "alarm.acknowledge"  # the audit action of an alarm acknowledged (target alarm:<id>)
 CHECKED_OUT = "*.check_out"  # the audit actions of a pass checked out (GLOB; target pass:<id>)
@@ -660,7 +670,27 @@ def _what_moves(
         _materials,
         _sessions,
         _device_returns,
+        partial(_gateway_down, boot_id=boot.id),
     )
+
+
+def _gateway_down(conn: sqlite3.Connection, first: First, step: Step, boot_id: str) -> int:
+    """The stretches the gateway was down that this boot's starts kept on the old clock (gateway/
+    store/gateway_down.py): each one's end (the start), and its beginning where that was a
+    heartbeat of this boot too (the service restarted before NTP came); and this boot's heartbeat.
+    Left, the power cut before the boot was none in the report (fake-hwclock's boot time reads
+    before the last heartbeat), or a restart on the old clock was days."""
+    rows = conn.execute(
+        "SELECT id, from_at, to_at, from_boot FROM gateway_down WHERE id >= ?", (first["gateway_down"],)
+    ).fetchall()
+    moved = 0
+    for down_id, from_at, to_at, from_boot in rows:
+        stored = [from_at, to_at]
+        new = _moved(stored, step, partial(_wrote_column, (from_boot == boot_id, True)))
+        if new != stored:
+            conn.execute("UPDATE gateway_down SET from_at = ?, to_at = ? WHERE id = ?", (*new, down_id))
+            moved += 1
+    return moved + _move_rows(conn, "gateway_heartbeat", "boot = ?", (boot_id,), ("at",), step)
 
 
 def _device_returns(conn: sqlite3.Connection, first: First, step: Step) -> int:
