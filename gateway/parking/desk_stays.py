@@ -15,7 +15,7 @@ from gateway.parking.desk_base import DeskBase
 from gateway.parking.desk_checks import fee_until, host_unit, no_stay, recorded_since, still_open
 from gateway.parking.fees import yuan
 from gateway.privacy import mask_numbers_in
-from gateway.store.audit import audit
+from gateway.store.audit import audit, done_already
 from gateway.store.holds import Held, end_hold_by_hand, left_since
 from gateway.store.outbox import enqueue
 from gateway.store.parking import (
@@ -146,7 +146,12 @@ class StayDesk(DeskBase):
                 (stay_id, building, unit, to_db(at), actor),
             )
         except sqlite3.IntegrityError as exc:
-            raise ParkingError(f"stay {stay_id} is already validated", fix="nothing to do") from exc
+            # Sent again (the host's app retried, or validated as the guard did): a change of state
+            # done already, by whom and when, as a pass checked out again (docs/guard-app.md).
+            by, done_at = conn.execute(
+                "SELECT actor, at FROM validations WHERE stay_id = ?", (stay_id,)
+            ).fetchone()
+            raise done_already(conn, f"stay {stay_id} was validated", by, done_at, actor, at) from exc
         audit(conn, at, actor, "stay.validate", f"stay:{stay_id}", f"{building} {unit}")
         # The centre takes the host's complaint about a visitor charged: without this it had the
         # charge and a daily count of validations, never whether this stay was validated, when, for
