@@ -18,6 +18,7 @@ from gateway.alarm_texts import AlarmText
 from gateway.config.models import Alarms
 from gateway.core.model import NEIGHBOUR_LANE, TYPED_BY
 from gateway.events import AccessEvent
+from gateway.runtime.again import SAME_CAR
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.worker import Unwaited
 from gateway.store.alarms import clear_alarm, raise_alarm
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 CHECK_EVERY_S = 10.0
 MAX_PLATES = 10_000  # plates remembered at once; a flood of misreads must not grow memory
+_SAME_CAR_S = SAME_CAR.total_seconds()
 
 
 class AlarmWatch:
@@ -34,27 +36,32 @@ class AlarmWatch:
         self._gw = gw
         self._rules = rules
         self._clock = clock
-        self._reads: dict[str, deque[float]] = {}
+        self._reads: dict[str, deque[tuple[float, str]]] = {}  # plate -> (when, lane) counted
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def on_event(self, ev: AccessEvent) -> None:
-        """A gateway listener (worker thread): count reads of plates nobody registered. The car of
-        the lane beside read by this lane's camera (neighbour_lane) is the read there, not another.
-        Only what a camera read counts: a plate the guard typed (the fee taken at the exit, a misread
-        corrected) names a car a camera read already, not one more try at the gate."""
-        if ev.kind != "plate" or ev.holder_kind is not None or ev.device.startswith(TYPED_BY):
+        """A gateway listener (worker thread): count tries of plates nobody registered, read by a
+        camera or typed by a guard (输入车牌: a car whose plate the camera cannot read, decided as a
+        read one; 纠正并重新判断: counted as the plate corrected to, its misread counted as read).
+        Not a try: the car of the lane beside read by this lane's camera (neighbour_lane), the fee
+        a guard took (fee_taken: the car held there let out), nor a plate typed at a lane that
+        counted that plate within SAME_CAR (the car still at the barrier, typed to be decided
+        again: again.py). A car decided again as it stands at the barrier is counted once."""
+        if ev.kind != "plate" or ev.holder_kind is not None or ev.fee_taken:
             return
         if self._gw.standing(ev.lane, ev.value):
             return
         if NEIGHBOUR_LANE in ev.flags:
             return
         now, window = self._clock(), self._rules.repeated_minutes * 60
+        if ev.device.startswith(TYPED_BY) and self._counted_at(ev.lane, ev.value, now - _SAME_CAR_S):
+            return
         if len(self._reads) >= MAX_PLATES and ev.value not in self._reads:
             self._forget(now - window)
         reads = self._reads.setdefault(ev.value, deque())
-        reads.append(now)
-        while reads and reads[0] <= now - window:
+        reads.append((now, ev.lane))
+        while reads and reads[0][0] <= now - window:
             reads.popleft()
         if len(reads) < self._rules.repeated_unknown_plate:
             return
@@ -72,8 +79,12 @@ class AlarmWatch:
             )
         )
 
+    def _counted_at(self, lane: str, plate: str, since: float) -> bool:
+        """Whether `plate` was counted at `lane` after `since`."""
+        return any(at > since and there == lane for at, there in self._reads.get(plate, ()))
+
     def _forget(self, before: float) -> None:
-        for plate in [p for p, reads in self._reads.items() if not reads or reads[-1] <= before]:
+        for plate in [p for p, reads in self._reads.items() if not reads or reads[-1][0] <= before]:
             del self._reads[plate]
         while len(self._reads) >= MAX_PLATES:
             del self._reads[next(iter(self._reads))]
