@@ -33,7 +33,7 @@ from gateway.api.deps import (
 )
 from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
-from gateway.core.windows import DIFFERENT_END_OR_EMPTY, Window, hours_text
+from gateway.core.windows import DIFFERENT_END_OR_EMPTY, Window, asked_of_each_occupant, hours_text
 from gateway.privacy import IdKind, id_number_problem, mask_name, normalize_number
 from gateway.runtime.gateway import Gateway
 from gateway.store import passes as store
@@ -400,18 +400,25 @@ def _new_pass(
         occupants=occupants,
     )
     if kind == "visitor":
-        missing = required_fields(gw, start, end) - new.registered_fields()
-        if missing:
+        required = required_fields(gw, start, end)
+        missing = sorted(required - new.registered_fields())
+        # Each person in the car gives the numbers the visitor gives, as each on foot does with a
+        # pass of their own (Review 65 D1: a car of three came in on the visitor's ID alone).
+        each = sorted(asked_of_each_occupant(required))
+        unnamed = [f"occupants.{i}.{f}" for i, o in enumerate(occupants) for f in each if not getattr(o, f)]
+        if missing or unnamed:
             fix = "ask the visitor for these and fill them in"
             if "occupants" in missing:
                 fix += " (occupants: the driver and everyone in the vehicle, the driver first)"
+            if unnamed:
+                fix += f"; each person in the vehicle gives their own {' and '.join(each)}"
             # Still the code a runtime refusal has ("refused"), with the fields for the page to name.
             raise ApiError(
                 422,
                 "refused",
-                f"closed management needs: {', '.join(sorted(missing))}",
+                f"closed management needs: {', '.join(missing + unnamed)}",
                 fix,
-                fields=sorted(missing),
+                fields=missing + unnamed,
             )
     return new
 

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from gateway.config.models import ClosedManagement, SiteConfig
-from gateway.core.windows import ClosedPeriod, Window
+from gateway.core.windows import ClosedPeriod, Window, asked_of_each_occupant
 
 CLOSED_AHEAD = timedelta(days=30)
 # The period of the old example (commented out there since 97a5dc42), as sites copied it.
@@ -70,5 +70,7 @@ def _what_it_does(period: ClosedManagement) -> str:
     said = f"{' and '.join(refused)} are refused (closed_management)" if refused else ""
     if period.visitor_fields:
         visitors = f"a visitor is let in only registered with {', '.join(period.visitor_fields)}"
+        if each := sorted(asked_of_each_occupant(period.visitor_fields)):
+            visitors += f" (each person in the vehicle with their own {' and '.join(each)})"
         said = f"{said}, and {visitors}" if said else visitors
     return said

@@ -99,7 +99,9 @@ class ClosedManagement(Strict):
     visitor_fields: list[VisitorField] = Field(
         default_factory=lambda: list(DEFAULT_VISITOR_FIELDS),
         title="Visitor fields",
-        description="What a visitor must have registered to enter during the period.",
+        description="What a visitor must have registered to enter during the period. `occupants`: "
+        "a visitor with a vehicle lists the driver and everyone in it, each with the id_number and "
+        "phone asked here.",
     )
 
     _hours = field_validator("hours")(_check_hours)

@@ -24,7 +24,7 @@ from gateway.core.model import (
     VehicleFacts,
 )
 from gateway.core.tickets import NO_PLATE, is_ticket
-from gateway.core.windows import ClosedPeriod, Validity, within
+from gateway.core.windows import EACH_OCCUPANT, ClosedPeriod, Validity, within
 
 _HOLDER_REASON = {
     "resident": Reason.RESIDENT,
@@ -293,11 +293,13 @@ def registered_at(fields: Collection[str], lane_type: LaneType, *, without_plate
     (store/passes.py), but a car brought in on its QR carries people nobody registered: at a
     vehicle lane they are missing, so a period that asks for them keeps that car out, as it keeps
     out a pass with a plate and no driver listed: the guard registers the car's plate and its
-    people."""
+    people. So with their numbers (`EACH_OCCUPANT`, a period asking each person's ID number or
+    phone): at a door given, at a vehicle lane given when everyone listed has them."""
+    people = {"occupants", *EACH_OCCUPANT.values()}
     if lane_type == "pedestrian":
-        return frozenset(fields) | {"occupants"}
+        return frozenset(fields) | people
     if without_plate:
-        return frozenset(fields) - {"occupants"}
+        return frozenset(fields) - people
     return frozenset(fields)
 
 

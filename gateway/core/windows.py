@@ -166,6 +166,20 @@ def _whole_day(bound: datetime, at: datetime) -> date | None:
     return local.date() if local.time() == time(0) else None
 
 
+# What a period asking for the people in a visitor's vehicle (`occupants`) and for a person's ID
+# number or phone asks of each of them, as a pass's registered fields name it at the lane: given
+# when everyone listed in its car has that number on record (store/lookup.py). In such a period each
+# person on foot needs a pass of their own with their own numbers; each in a car gives them too.
+EACH_OCCUPANT = {"id_number": "occupants.id_number", "phone": "occupants.phone"}
+
+
+def asked_of_each_occupant(fields: Collection[str]) -> frozenset[str]:
+    """The person's numbers (id_number, phone) that a registration asking for `fields` asks of each
+    person in a visitor's vehicle: those it asks of the visitor, where it asks for the vehicle's
+    people at all (REQUIREMENTS 9: "for a vehicle also the driver and everyone in it")."""
+    return frozenset(f for f in EACH_OCCUPANT if f in fields) if "occupants" in fields else frozenset()
+
+
 @dataclass(frozen=True, slots=True)
 class ClosedPeriod:
     """A closed-management period (封闭式管理): dates, and the daily hours within them."""
@@ -220,11 +234,13 @@ class ClosedPeriod:
 
     def keeps_out(self, holder_kind: str, registered_fields: Collection[str]) -> bool:
         """Whether the period keeps this pass holder out: a contractor unless contractors are
-        admitted, a visitor registered without every field the period asks for."""
+        admitted, a visitor registered without every field the period asks for: where it asks for
+        the people in a vehicle and their numbers, each of them with those numbers."""
         if holder_kind == "contractor":
             return not self.admit_contractors
         if holder_kind == "visitor":
-            return not set(self.visitor_fields) <= set(registered_fields)
+            each = {EACH_OCCUPANT[f] for f in asked_of_each_occupant(self.visitor_fields)}
+            return not {*self.visitor_fields, *each} <= set(registered_fields)
         return False
 
 

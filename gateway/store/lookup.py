@@ -23,7 +23,7 @@ from gateway.core import (
     vehicle_class_of,
 )
 from gateway.core.model import SAME_PASSAGE, HolderKind, LaneType
-from gateway.core.windows import stored_windows
+from gateway.core.windows import EACH_OCCUPANT, stored_windows
 from gateway.privacy import mask_name
 from gateway.store.card_respell import old_spelling
 from gateway.store.occupancy import STAYS_LEAVING, cars_leaving
@@ -46,10 +46,15 @@ PASS_BLOCKED = """(p.blocked OR EXISTS (SELECT 1 FROM credentials c
 # open for it either. Its visitor on foot is not kept out by it (decide.py _blocked).
 PASS_VEHICLE_BLOCKED = """EXISTS (SELECT 1 FROM credentials c
         WHERE c.kind = 'plate' AND c.value = p.plate AND c.blocked)"""
+# Whether nobody listed in a pass's car (pass_people) lacks an ID number, then a phone: a pass the
+# centre sent lists nobody, and its `occupants` is the centre's word for them, numbers and all.
+_EVERYONE_IN_THE_CAR_HAS = """
+       NOT EXISTS (SELECT 1 FROM pass_people pp WHERE pp.pass_id = p.id AND pp.id_masked = ''),
+       NOT EXISTS (SELECT 1 FROM pass_people pp WHERE pp.pass_id = p.id AND pp.phone_masked = '')"""
 _PASS = f"""
 SELECT p.id, p.kind, p.name, p.host_building, p.host_unit, {PASS_BLOCKED}, p.valid_from, p.valid_to,
        p.hours, p.registered_fields, p.checked_out_at, p.vehicle_class, p.plate, p.ref, p.passengers,
-       {PASS_VEHICLE_BLOCKED}
+       {PASS_VEHICLE_BLOCKED}, {_EVERYONE_IN_THE_CAR_HAS}
 FROM passes p WHERE p.id = ?
 """
 # The visit a car recorded inside by its plate is on, and its stay: a pass of that plate (the one it
@@ -516,7 +521,8 @@ def _resident(conn: sqlite3.Connection, rid: int) -> Holder:
 
 def _pass(conn: sqlite3.Connection, pid: int) -> Holder:
     found: Any = conn.execute(_PASS, (pid,)).fetchone()
-    *row, people, car_blocked = found  # the pass, its people count (人数), then the block on its plate
+    # the pass, its people count (人数), the block on its plate, and its car's people's numbers
+    *row, people, car_blocked, all_ids, all_phones = found
     pid, kind, name, building, unit, blocked, vfrom, vto, hours, fields, checked_out, vclass, plate, ref = row
     # A visitor who has checked out cannot come back in on the same pass: it is over from then, one
     # checked out before it began too (a booked visit called off: not 未到有效期, review 61v).
@@ -531,7 +537,10 @@ def _pass(conn: sqlite3.Connection, pid: int) -> Holder:
         unit=unit,
         blocked=bool(blocked),
         validity=_validity(vfrom, vto, hours),
-        registered_fields=frozenset(f for f in fields.split(",") if f),
+        # A period asking each person's ID number or phone asks them of everyone in the car too
+        # (windows.py EACH_OCCUPANT): a passenger registered by name alone keeps the car out then.
+        registered_fields=frozenset(f for f in fields.split(",") if f)
+        | {EACH_OCCUPANT[f] for f, given in (("id_number", all_ids), ("phone", all_phones)) if given},
         # A pass with a plate is the people in its car (人数 counts the driver): on foot its holder
         # alone, not as many again walking in on its QR (Review 60x).
         people=1 if plate else people,

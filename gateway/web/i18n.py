@@ -304,8 +304,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "vehicle.bicycle": ("自行车", "Bicycle"),
     "visitor.occupants": ("车上人员（驾驶人在前）", "People in the vehicle (driver first)"),
     "visitor.occupants_required": (
-        "封闭管理期间，驾车访客须登记驾驶人及全部乘车人",
-        "Closed management: a visitor with a vehicle registers the driver and everyone in it",
+        "封闭管理期间，驾车访客须登记驾驶人及全部乘车人，每人填写标 * 的项",
+        "Closed management: a visitor with a vehicle registers the driver and everyone in it, "
+        "each with the fields marked *",
     ),
     "visitor.driver": ("驾驶人", "Driver"),
     "visitor.occupant": ("乘车人", "Passenger"),

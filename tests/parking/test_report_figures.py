@@ -212,7 +212,8 @@ def test_rebuilding_a_report_after_visitor_retention_keeps_visitors_and_occupant
             plate="浙A99999",
             occupants=(
                 Occupant(name="钱七", phone="13800138000", id_number="11010519491231002X"),
-                Occupant(name="孙八", phone="13900139000", id_number=""),
+                # each with an ID number, or the car is kept out (Review 65 D1)
+                Occupant(name="孙八", phone="13900139000", id_number="110101199003077774"),
             ),
         )
         # What POST /api/visitors stores (that endpoint takes its own clock's now for valid_from).

@@ -147,7 +147,9 @@ def test_closed_management_asks_for_its_fields(closed_site: Site) -> None:
         ]
         short = client.post("/api/visitors", json={"name": "王五", "plate": "浙A11111"}, headers=guard)
         assert short.status_code == 422 and "destination" in short.json()["error"]["message"]
-        full = {**VISITOR, "destination": "3栋301", "passengers": None, "occupants": [DRIVER, PASSENGER]}
+        # Each in the car with their own ID number and phone (Review 65 D1): the passenger is the visitor.
+        passenger = {**PASSENGER, "phone": VISITOR_PHONE, "id_number": VISITOR_ID}
+        full = {**VISITOR, "destination": "3栋301", "passengers": None, "occupants": [DRIVER, passenger]}
         assert client.post("/api/visitors", json=full, headers=guard).status_code == 201
         assert decided(site, "car-in-camera", "plate", "苏E88888")["reason"] == "visitor"
         # An unregistered car is kept out during the period.

@@ -85,3 +85,46 @@ def test_a_visit_typed_in_for_tomorrow_morning_marks_what_closed_management_need
         _marked(page, field).not_to_contain_text("*")
     expect(page.get_by_text(NOTICE)).to_be_hidden()
     assert page.errors == []
+
+
+def _row_marked(page: Any, row: int, field: str) -> Any:
+    return expect(page.locator("[data-occupant-row]").nth(row).locator(f"label:has([data-field={field}])"))
+
+
+def test_each_person_in_the_car_is_marked_for_their_id_number_and_phone(
+    evening: tuple[Site, str, date],
+    browser: Any,  # noqa: F811
+) -> None:
+    """Review 65 D1: where the window takes in closed hours, each row of the people in the vehicle
+    gets its ID number and phone marked * and required, as the visitor's own are: the rows there are
+    when the window is typed, and those added after; 添加访客本人 copies the visitor's numbers into
+    them. Typed back out of the closed hours, no row asks for them."""
+    _, url, day = evening
+    page = page_at(browser, url, PORTRAIT)
+    open_page(page, "visitors")
+    page.click("#occupant-add")  # the driver, before the window is typed
+    _row_marked(page, 0, "id_number").not_to_contain_text("*")
+
+    tomorrow = datetime.combine(day + timedelta(days=1), time(9), TZ)
+    _type_window(page, tomorrow, tomorrow + timedelta(hours=2))
+    page.fill("#f-name", "王五")
+    page.fill("#f-phone", "13800138000")
+    page.fill("#f-id", "11010519491231002X")
+    page.click("#occupant-add-visitor")
+    page.click("#occupant-add")
+    rows = page.locator("[data-occupant-row]")
+    for row in range(3):
+        for field in ("id_number", "phone"):
+            expect(rows.nth(row).locator(f"[data-field={field}]")).to_have_js_property("required", True)
+            _row_marked(page, row, field).to_contain_text("*")
+    expect(rows.nth(1).locator("[data-field=id_number]")).to_have_value("11010519491231002X")
+    expect(rows.nth(1).locator("[data-field=phone]")).to_have_value("13800138000")
+
+    tonight = datetime.combine(day, time(21, 30), TZ)
+    _type_window(page, tonight, tonight + timedelta(hours=2))
+    page.click("#occupant-add")
+    for row in range(4):
+        for field in ("id_number", "phone"):
+            expect(rows.nth(row).locator(f"[data-field={field}]")).to_have_js_property("required", False)
+            _row_marked(page, row, field).not_to_contain_text("*")
+    assert page.errors == []

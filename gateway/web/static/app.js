@@ -830,9 +830,25 @@ async function followRules(form) {
     form.elements[name].required = required.has(name);
     markRequired(form.elements[name].closest("label"), required.has(name));
   }
-  markRequired(form.querySelector("[data-occupants] legend"), required.has("occupants"));
+  const box = form.querySelector("[data-occupants]");
+  if (box) {
+    markRequired(box.querySelector("legend"), required.has("occupants"));
+    markOccupants(box, required.has("occupants") ? required : new Set());
+  }
   showNotice(document.querySelector("[data-closed-notice]"), required.size > 0, "visitor.closed_now");
   showNotice(form.querySelector("[data-occupants-notice]"), required.has("occupants"), "visitor.occupants_required");
+}
+// Each person in the vehicle gives the numbers the visitor gives where the people are asked for
+// (Review 65 D1): marked on the rows there are and on the row template, for the rows added after.
+function markOccupants(box, asked) {
+  const template = document.getElementById("occupant-row").content;
+  for (const row of [...box.querySelectorAll("[data-occupant-row]"), ...template.querySelectorAll("[data-occupant-row]")]) {
+    for (const field of ["id_number", "phone"]) {
+      const el = row.querySelector(`[data-field="${field}"]`);
+      el.required = asked.has(field);
+      markRequired(el.closest("label"), asked.has(field));
+    }
+  }
 }
 function markRequired(label, on) {
   const words = label.firstChild;  // the label's own words, before its input
