@@ -408,8 +408,9 @@ class LaneInputs:
         refused or held there that backed off the loop was alarmed as a tailgate under an arm long
         down, and a door shut behind a visitor raised held_open (Review 65c). Until its first report
         back (barrier) the lane is judged by its other contacts alone: with none seen open, no car
-        through is judged and no held-open check runs. Kept open in BarrierWatch: its first report
-        once back, still open, is no new opening (no forced_open)."""
+        through is judged (Tailgating.unseen: the arm-up keeps its openings) and no held-open check
+        runs. Kept open in BarrierWatch: its first report once back, still open, is no new opening
+        (no forced_open) and the same arm-up; closed, the arm-up ends."""
         if not self.barriers.contact_open(lane, device):
             return
         with self._timers_lock:
@@ -417,7 +418,8 @@ class LaneInputs:
             up = self._seen_open(lane)
             if not up:
                 self._watch_held_open(lane, None)
-        self.barriers.tailgating.arm(lane, up, time.monotonic())
+        if not up:
+            self.barriers.tailgating.unseen(lane)
         log.info("barrier lane=%s device=%s offline: its last report (open) no longer counts", lane, device)
 
     def _seen_open(self, lane: str) -> bool:
@@ -448,7 +450,7 @@ class LaneInputs:
             # from a missed one reports every input (ModbusModule._forget_inputs). Judged as one, an
             # arm a guard opened for a slow car, up past open_grace_s, was alarmed forced_open.
             log.debug("barrier lane=%s device=%s still open: no new opening", lane, device)
-            if back:  # seen up again (_contact_lost): cars through are judged, the open time watched
+            if back:  # seen up again (_contact_lost): the same arm-up judged, the open time watched
                 self.barriers.tailgating.arm(lane, True, time.monotonic())
                 self._check_held_open(lane)
             return

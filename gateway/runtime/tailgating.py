@@ -14,7 +14,8 @@ the one that drove onto the loop after the arm rose and whose last decision ther
 not let through since (by a decision, or by any guard's opening: he opens for the car he sees
 there), else nobody. A refusal alone raises nothing while the openings cover the
 passage: the camera decides the car queued behind the one let out too (Review 57i). Cars that
-pass while a guard holds the lane open, or after the arm came down, are not judged; openings given
+pass while a guard holds the lane open, or after the arm came down, are not judged, nor beyond
+the openings left while the arm is `unseen` (its contact's module offline); openings given
 while it is held count only as for an arm-up at its release, those in the `grace_s` before it (a
 car let through just before is still on the loop). An opening counted for an arm-up whose car was
 not decided again for COUNTED_FOR_S is forgotten, used or not: the car is gone, and decided later
@@ -68,6 +69,9 @@ class _Lane:
     on_loop_refused: tuple[str, str] | None = None  # that car's last decision, a refusal
     refused: tuple[str, str, float] | None = None  # the lane's last refusal, not let through since
     held: bool = False
+    # The arm last seen up, its barrier contact's module offline since (unseen): it may have come
+    # down unseen, so no car is judged; seen again still up, it is the same arm-up.
+    unseen: bool = False
 
 
 class Tailgating:
@@ -145,9 +149,11 @@ class Tailgating:
             state.passed = state.used_forgotten = 0
 
     def arm(self, lane: str, up: bool, now: float) -> None:
-        """The lane's barrier is up (any contact open) or down (its last contact closed)."""
+        """The lane's barrier is up (any contact open) or down (its last contact closed). Seen up
+        again after `unseen`, it is the arm-up it was, with its openings and the cars passed."""
         with self._lock:
             state = self._lane(lane)
+            state.unseen = False
             if up == state.up:
                 return
             state.up, state.passed, state.used_forgotten = up, 0, 0
@@ -155,6 +161,18 @@ class Tailgating:
             # Too old for this arm-up is too old for any later one.
             state.unused = {key: at for key, at in state.unused.items() if now - at <= grace}
             state.counted = dict(state.unused) if up and not state.held else {}
+
+    def unseen(self, lane: str) -> None:
+        """The lane's arm, up, is no longer seen: its barrier contact's module went offline (one
+        missed poll is enough), and no other contact of the lane is seen open. Until arm() says
+        how it is again, a car off the loop uses an opening left for it, and is judged no further:
+        the arm may have come down behind the car let through. Told the arm was down, the lane
+        dropped every opening older than `grace_s`, and its contact back still up began an arm-up
+        with none: the car let out, slow off the loop, was a tailgate under its own opening
+        (Review Rc)."""
+        with self._lock:
+            state = self._lane(lane)
+            state.unseen = state.up
 
     def loop_lost(self, lane: str) -> None:
         """The lane's loop no longer counts as on (its module went offline with a car on it): not a
@@ -175,10 +193,12 @@ class Tailgating:
                 return None
             if not state.up or state.held:
                 return None
-            state.passed += 1
             _forget(state, now)
             # Covered: the earliest opening given is used (unused is kept oldest first).
             earliest = next((key for key in state.unused if key in state.counted), None)
+            if earliest is None and state.unseen:
+                return None  # perhaps backed off under an arm come down: not judged
+            state.passed += 1
             if earliest is not None:
                 del state.unused[earliest]
                 return None
