@@ -239,6 +239,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "flag.lookalike": ("近似匹配", "look-alike match"),
     "flag.again": ("同车再次抬杆", "same car, opened again"),
     "flag.refused_again": ("同车/同人再次拒绝", "same car or person, refused again"),
+    # The car an entrance refused a moment ago, let in by the guard's 开闸 (gateway_let_in.py).
+    "flag.let_in_by_hand": ("保安开闸放行入场", "let in by the guard's opening"),
     # A plate read by this lane's camera a moment after the car's decision at the lane of the other
     # direction beside it (gateway/runtime/again.py neighbour_read): that lane's car, nothing done here.
     "flag.neighbour_lane": ("邻道车辆", "car in the next lane"),
@@ -830,13 +832,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The exit still refuses this car (lane closed, or the car blocked), so the fee was not taken: "
         "reopen the lane or deal with the block, then take the fee",
     ),
-    # A car the exit refuses outside its hours (a held car standing there since before they ended
-    # pays and leaves): the lane is open, so not 开放通道; the hours the exit keeps, from the error's
-    # data. Not "the car came after them": a car misread there since before is refused so too.
+    # A car that came to the exit after its hours (a held car that was there before they ended pays
+    # and leaves): the lane is open, so not 开放通道; the hours the exit keeps, from the error's data.
     "err.exit_refused.outside_hours": (
-        "该出口的通行时段为 {hours}，现不在时段内，不予放行，费用未收："
+        "该出口的通行时段为 {hours}，该车在时段外到达，不予放行，费用未收："
         "请引导车辆从其他出口离场，或开闸手动放行",
-        "This exit lets cars out {hours} only and it is outside them now, so the car is refused and "
+        "This exit lets cars out {hours} only and the car came after its hours, so it is refused and "
         "the fee was not taken: send the car to another exit, or open the barrier by hand",
     ),
     "err.receipt_used": (
@@ -1195,6 +1196,7 @@ JS_KEYS = (
     "flag.lookalike",
     "flag.again",
     "flag.refused_again",
+    "flag.let_in_by_hand",
     "flag.neighbour_lane",
     "ev.neighbour_lane",
     "admin.token_once",
