@@ -184,7 +184,10 @@ class Lane(Strict):
     hours: list[str] = Field(
         default_factory=list,
         title="Opening hours",
-        description="HH:MM-HH:MM windows when the lane opens for anyone; empty means always.",
+        description="HH:MM-HH:MM windows when the lane opens for anyone; empty means always. Outside "
+        "them it refuses everyone (outside_hours), but at an exit a car held at the barrier to pay "
+        "since before they ended and standing there still (decided again within the last minute): "
+        "its fee taken, it leaves.",
     )
     pulse_seconds: float = Field(
         1.0, gt=0, le=30, title="Relay pulse", description="How long the relay closes to open."

@@ -21,7 +21,7 @@ from gateway.core.tickets import (
 from gateway.events import AccessEvent
 from gateway.parking.book import StayFacts, month_ran_out
 from gateway.parking.fees import yuan
-from gateway.store.holds import Held
+from gateway.store.holds import AT_THE_BARRIER, Held
 from gateway.store.parking import Owed, ParkingError, stay_by_id
 from gateway.store.tickets import no_such_ticket, tickets_data, tickets_named
 from gateway.timefmt import elapsed, last_day, later, to_db
@@ -142,6 +142,20 @@ def fee_until(held: Held | None, at: datetime) -> datetime:
     return held.at if held is not None and held.let_out_at is None else at
 
 
+def held_since(held: Held | None, at: datetime) -> datetime | None:
+    """When the hold of the car decided at an exit at `at` began, while the car stands held at the
+    barrier: not let out since, its hold's last decision there within AT_THE_BARRIER (the camera
+    decides a standing car again every 15 s, each repeat a decision of the hold). The lane's hours
+    judge the car then (decide._held_in_hours). A car held at 22:58 that backed away and comes back
+    at 23:25 to an exit open to 23:00 is a car that came after the hours, though its hold is kept
+    for its fee; so judged, coming back every 27 minutes kept that hold, and the exit open to it,
+    all night (review Re1). Not `Presented.again`: the car decided again may be one refused
+    outside_hours a moment ago, its hold before that."""
+    if held is None or held.let_out_at is not None:
+        return None
+    return held.at if at - (held.decided_at or held.at) <= AT_THE_BARRIER else None
+
+
 def prepaid_already(
     conn: sqlite3.Connection,
     account: Owed,
@@ -253,10 +267,12 @@ def paid_for_hold(conn: sqlite3.Connection, held: Held) -> bool:
 
 def no_fee_for_a_shut_barrier(conn: sqlite3.Connection, ev: AccessEvent, lane: LaneRules) -> None:
     """The fee a guard is taking at the lane (pay_at_lane's payment, at this decision's lane and
-    moment) for a car the exit still refuses (the lane closed, the car blocked, a car that came
-    after the lane's hours) is undone with the decision: no money is recorded for a barrier that
-    stays shut. Why is the error's `state` (the decision's reason); outside the lane's hours, the
-    hours too: the guard is told so, not sent to reopen a lane that is open (review 65e1)."""
+    moment) for a car the exit still refuses (the lane closed, the car blocked, outside the lane's
+    hours) is undone with the decision: no money is recorded for a barrier that stays shut. Why is
+    the error's `state` (the decision's reason); outside the lane's hours, the hours too: the guard
+    is told so, not sent to reopen a lane that is open (review 65e1). Not that the car came after
+    them: one misread at the barrier since before they ended, corrected after, is refused so too
+    (docs/parking.md, *Nobody is kept in*; review Re1)."""
     taken = conn.execute(
         "SELECT 1 FROM payments WHERE at = ? AND lane = ? AND subject = ?",
         (to_db(ev.at), ev.lane, ev.subject),
@@ -267,8 +283,8 @@ def no_fee_for_a_shut_barrier(conn: sqlite3.Connection, ev: AccessEvent, lane: L
     if ev.reason == Reason.OUTSIDE_HOURS:
         hours = ", ".join(str(w) for w in lane.hours)
         raise ParkingError(
-            f"the exit {lane.id} is open {hours} only and refuses {car}, which came after its hours: "
-            "its fee was not taken",
+            f"the exit {lane.id} is open {hours} only and refuses {car} outside them (not held at its "
+            "barrier to pay since before they ended): its fee was not taken",
             fix="send the car to another exit, or open this one by hand",
             code="exit_refused",
             data={"state": ev.reason, "hours": hours},

@@ -20,7 +20,7 @@ from gateway.core import Billing, Facts, LaneRules, Presented
 from gateway.events import AccessEvent
 from gateway.parking.book import StayFacts
 from gateway.parking.desk_barrier import BarrierDesk
-from gateway.parking.desk_checks import fee_until, missed_entry, no_fee_for_a_shut_barrier
+from gateway.parking.desk_checks import fee_until, held_since, missed_entry, no_fee_for_a_shut_barrier
 from gateway.parking.desk_fees import FeeDesk
 from gateway.parking.desk_stays import StayDesk
 from gateway.store.audit import audit
@@ -77,9 +77,9 @@ class ParkingDesk(FeeDesk, BarrierDesk, StayDesk):
                 stay_billing=billing,
                 # The schema's CHECK keeps a stay's class a VehicleClass.
                 stay_class=stay.vehicle_class if stay else None,  # type: ignore[arg-type]
-                # Standing held there to pay (its fee runs to its hold's start, fee_until): the
-                # lane's hours judge it at that start.
-                held_since=held.at if held is not None and held.let_out_at is None else None,
+                # Standing held at the barrier to pay (its fee runs to its hold's start, fee_until,
+                # while the hold is kept): the lane's hours judge it at that start.
+                held_since=held_since(held, p.at),
             )
             return facts, Before(account=account)
         if facts.inside:

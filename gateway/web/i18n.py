@@ -832,12 +832,13 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The exit still refuses this car (lane closed, or the car blocked), so the fee was not taken: "
         "reopen the lane or deal with the block, then take the fee",
     ),
-    # A car that came to the exit after its hours (a held car that was there before they ended pays
-    # and leaves): the lane is open, so not 开放通道; the hours the exit keeps, from the error's data.
+    # A car the exit refuses outside its hours (a held car standing there since before they ended
+    # pays and leaves): the lane is open, so not 开放通道; the hours the exit keeps, from the error's
+    # data. Not "the car came after them": a car misread there since before is refused so too.
     "err.exit_refused.outside_hours": (
-        "该出口的通行时段为 {hours}，该车在时段外到达，不予放行，费用未收："
+        "该出口的通行时段为 {hours}，现不在时段内，不予放行，费用未收："
         "请引导车辆从其他出口离场，或开闸手动放行",
-        "This exit lets cars out {hours} only and the car came after its hours, so it is refused and "
+        "This exit lets cars out {hours} only and it is outside them now, so the car is refused and "
         "the fee was not taken: send the car to another exit, or open the barrier by hand",
     ),
     "err.receipt_used": (

@@ -10,7 +10,7 @@ after the hours is still refused `outside_hours`, and a fee for it is refused na
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,16 @@ def _money(gw: Gateway) -> tuple[int, int]:
     ).result()
 
 
+def _standing(gw: Gateway, clock: Clock, plate: str, until: datetime) -> Any:
+    """The car held at night-out stands at its barrier until `until`: the camera decides it again
+    every 15 s (repeat_after_s), each repeat a decision of its hold. Its last decision."""
+    again = None
+    while clock.at < until:
+        clock.at = min(clock.at + timedelta(seconds=15), until)
+        again = look(gw, "night-out", "plate", plate, clock.at, again=True)
+    return again
+
+
 def _paying(client: Any, auth: dict[str, str], plate: str, amount_fen: int) -> Any:
     body = {"plate": plate, "amount_fen": amount_fen, "method": "cash", "receipt": ""}
     return client.post("/api/parking/lanes/night-out/pay", headers=auth, json=body)
@@ -66,9 +76,8 @@ def test_a_car_held_before_closing_time_pays_and_leaves_after_it(make_gw: Callab
         clock.at = HELD
         held = look(gw, "night-out", "plate", "苏E12345", HELD)
         assert held.reason == "payment_due", held
-        clock.at = AFTER
         # The camera decides the car standing there again: still the one hold, its fee on the display.
-        again = look(gw, "night-out", "plate", "苏E12345", AFTER, again=True)
+        again = _standing(gw, clock, "苏E12345", AFTER)
         quote = client.get("/api/parking/lanes/night-out/quote", headers=auth).json()
         paid = _paying(client, auth, "苏E12345", quote["due_fen"])
         after = client.get("/api/parking/lanes/night-out/quote", headers=auth).json()
@@ -93,8 +102,9 @@ def test_a_car_held_before_closing_time_paid_at_the_booth_leaves_on_its_plate(
     clock = Clock(datetime(2025, 3, 3, 20, 0, tzinfo=TZ))
     with serving(gw, clock) as (client, auth):
         look(gw, "car-in", "plate", "苏E12345", clock.at)
+        clock.at = HELD
         held = look(gw, "night-out", "plate", "苏E12345", HELD)
-        clock.at = AFTER
+        _standing(gw, clock, "苏E12345", AFTER)
         due = client.get("/api/parking/quote", headers=auth, params={"plate": "苏E12345"}).json()["due_fen"]
         body = {"plate": "苏E12345", "amount_fen": due, "method": "cash"}
         paid = client.post("/api/parking/prepay", headers=auth, json=body)
