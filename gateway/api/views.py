@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
+from collections.abc import Sequence
 from contextlib import closing
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from gateway.core import BUTTON, Holder
@@ -17,9 +19,36 @@ from gateway.runtime.gateway import Gateway
 from gateway.store.database import open_read_only
 from gateway.store.lookup import plate_holder
 from gateway.store.neighbour_rows import not_neighbours_sql
-from gateway.timefmt import from_db, last_day
+from gateway.timefmt import from_db, last_day, to_db
 
 log = logging.getLogger(__name__)
+
+
+# The plate log's 按车牌查找 (find by plate) and 日期 (day), put into _RECENT's {found}. The pieces
+# of a plate the occupancy page's search takes (pages.py _car_searched), as :part0, :part1 ... and
+# as :parts (JSON): a reading found by any of them in the plate the lane took it as (value), the
+# camera's own reading (a look-alike's flag read:<plate>: the flags' other words are lower case, a
+# piece is not), the car it stood under (car) or the plate a guard corrected it to (the few
+# corrections read once). Each piece a term of its own: a json_each of the pieces for each record
+# read a month's four times as slowly. Read record by record between :after and :before, which the
+# page bounds to a day or the last days (Dated); the time by +a.at, so that SQLite keeps to those
+# ids rather than walk the time index's range and sort it.
+_CORRECTED_TO = """SELECT event_id FROM latest_plate_corrections
+    WHERE EXISTS (SELECT 1 FROM json_each(:parts) j WHERE instr(plate, j.value) > 0)"""
+
+
+def _found(count: int, dated: bool) -> str:
+    terms = []
+    if count:
+        each = " OR ".join(
+            f"instr(a.value, :part{i}) > 0 OR instr(a.flags, :part{i}) > 0 OR instr(a.car, :part{i}) > 0"
+            for i in range(count)
+        )
+        terms.append(f"AND ({each} OR a.event_id IN ({_CORRECTED_TO}))")
+    if dated:
+        terms.append("AND +a.at >= :from_at AND +a.at < :to_at")
+    return "\n  ".join(terms)
+
 
 # The plate log's 只看拒绝 (refused only) lists cars turned away: not the car of the lane beside read
 # by the lane's camera (neighbour_lane, refused wrong_lane on record only), gone through its own lane.
@@ -37,15 +66,16 @@ LEFT JOIN slots s ON s.id = a.slot_id
 LEFT JOIN latest_plate_corrections c ON c.event_id = a.event_id
 WHERE a.id > :after AND a.id < :before AND {{lane}}
   AND (:kind IS NULL OR a.kind = :kind) AND (:refused = 0 OR (a.admitted = 0 AND {not_neighbours_sql("a")}))
+  {{found}}
 ORDER BY a.id DESC LIMIT :limit
 """
 # Every lane's, newest id down.
-RECENT = _RECENT.format(lane="1")
+RECENT = _RECENT.format(lane="1", found="")
 # One lane's: a plain `a.lane = :lane`, so that SQLite walks the lane's own index (access_log_lane:
 # lane, id) newest first. Written `(:lane IS NULL OR a.lane = :lane)` it could not, and walked the
 # whole log by id: a lane with fewer records than asked for (a quiet exit, a side door) cost every
 # record the box keeps, each time a live page caught up.
-RECENT_ON_LANE = _RECENT.format(lane="a.lane = :lane")
+RECENT_ON_LANE = _RECENT.format(lane="a.lane = :lane", found="")
 # A plate decision kept on its row as another car than the plate read (access_log.car): the car
 # misread again as it waits at an exit after a guard corrected its hold there (store/holds.py
 # car_of). The correction that made it so: the latest to that plate of a decision before it at the
@@ -188,21 +218,35 @@ def recent(
     before: int | None = None,
     kind: str | None = None,
     refused_only: bool = False,
+    span: Dated | None = None,
+    parts: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """Newest first; with `after_event`, only what came after it (a page catching up); with
-    `before` (a row id, see row_id), only what came before it (the plate log's older page)."""
+    `before` (a row id, see row_id), only what came before it (the plate log's older page); with
+    `span`, only those dated within it; with `parts`, only plate readings holding one of them (_found)."""
     after = (row_id(conn, after_event) or 0) if after_event else 0
+    before = before or 2**63 - 1
+    if span is not None:
+        after, before = max(after, span.first - 1), min(before, span.last + 1)
     args = {
         "after": after,
-        "before": before or 2**63 - 1,
+        "before": before,
         "lane": lane,
         "kind": kind,
         "refused": int(refused_only),
         "limit": limit,
+        "parts": json.dumps(list(parts), ensure_ascii=False),
+        **{f"part{i}": part for i, part in enumerate(parts)},
+        "from_at": span.start if span is not None else None,
+        "to_at": span.end if span is not None else None,
     }
     conn.row_factory = sqlite3.Row
     try:
-        rows = conn.execute(RECENT if lane is None else RECENT_ON_LANE, args).fetchall()
+        query = RECENT if lane is None else RECENT_ON_LANE
+        if parts or span is not None:
+            on_lane = "1" if lane is None else "a.lane = :lane"
+            query = _RECENT.format(lane=on_lane, found=_found(len(parts), span is not None))
+        rows = conn.execute(query, args).fetchall()
     finally:
         conn.row_factory = None
     events = [_from_row(gw, dict(r)) for r in rows]
@@ -232,6 +276,27 @@ def hold_corrected(conn: sqlite3.Connection, event_id: str) -> dict[str, Any] | 
     while the gateway charged and let out the car under the corrected one."""
     row = conn.execute(_HOLD_CORRECTED, (event_id,)).fetchone()
     return None if row is None else corrected_shape(conn, row[0], row[1])
+
+
+class Dated(NamedTuple):
+    """The access records dated from `start` to before `end` (as the store writes times), and the
+    row ids they lie between: a day of the plate log's."""
+
+    start: str
+    end: str
+    first: int
+    last: int
+
+
+def dated(conn: sqlite3.Connection, start: datetime, end: datetime | None) -> Dated | None:
+    """The records dated from `start` to before `end` (None: to the newest), or None where there
+    are none, found on the access log's time index. Records are numbered as they are written, so
+    a day's lie between its first and last, a few thousand on a busy estate, whatever the log
+    keeps before and after; rows a wrong clock dated elsewhere among them are left out by time."""
+    since, until = to_db(start), to_db(end) if end is not None else "9"  # "9": after any year
+    row = conn.execute("SELECT min(id), max(id) FROM access_log WHERE at >= ? AND at < ?", (since, until))
+    first, last = row.fetchone()
+    return None if first is None else Dated(since, until, int(first), int(last))
 
 
 def row_id(conn: sqlite3.Connection, event_id: str) -> int | None:

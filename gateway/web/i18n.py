@@ -200,6 +200,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "plates.all_lanes": ("全部车道", "All lanes"),
     "plates.refused_only": ("只看拒绝的", "Refused only"),
     "plates.filter": ("筛选", "Filter"),
+    # 按车牌查找 (occ.find) and 日期: the reading the office looks for days later (Review 65H). A
+    # piece of a plate is found by reading each record: with no day, only the last days' are read.
+    "plates.day": ("日期", "Day"),
+    "plates.searched_days": (
+        "按车牌查找只查最近 {days} 天的记录；更早的请选日期",
+        "A plate is searched in the last {days} days' readings; for earlier ones pick the day",
+    ),
     "plates.older": ("更早的记录", "Older"),
     "plates.none": ("没有车牌记录", "No plate readings"),
     "plates.at": ("时间", "Time"),
