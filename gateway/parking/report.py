@@ -25,14 +25,14 @@ from gateway.parking.faults import device_faults
 from gateway.store.audit import audit
 from gateway.store.database import transaction
 from gateway.store.flags_sql import has_flag_sql, lacks_flag_sql
-from gateway.store.gateway_down import Down, down_between
+from gateway.store.gateway_down import JOIN_GAP, Down, down_between
 from gateway.store.holds import HOLD_GAP, car_held_sql, starts_hold_sql
 from gateway.store.outbox import enqueue
 from gateway.store.parking import charge_owed_sql
 from gateway.store.report_rebuilds import stored_rebuild
 from gateway.store.spreadsheet import BOM, as_cell
 from gateway.store.units import unit_key
-from gateway.timefmt import local_iso, to_db
+from gateway.timefmt import elapsed, local_iso, to_db
 
 KINDS = ("resident", "monthly", "visitor", "contractor", "temporary")
 EXIT_BUTTON = "exit_button"  # a door's (gateway/runtime/exit_buttons.py)
@@ -282,10 +282,28 @@ def _gateway_down(
     """The stretches the gateway itself was not running in the period (gateway/store/
     gateway_down.py), cut to it: it counted nobody then, so a quiet day is told from one it was off."""
     down = down_between(conn, start, end, tz)
-    stretches = [
-        {"from": d.start.isoformat(), "to": d.end.isoformat(), "seconds": d.seconds, "clean": d.clean}
-        for d in down
-    ]
+    stretches: list[dict[str, Any]] = []
+    reached: datetime | None = None
+    for d in down:
+        if reached is not None and elapsed(reached, d.start) < JOIN_GAP:
+            # one with the stretch before: its seconds theirs only, not the moments it ran between
+            joined = stretches[-1]
+            reached = max(reached, d.end)
+            joined["to"] = reached.isoformat()
+            joined["seconds"] += d.seconds
+            joined["clean"] = joined["clean"] and d.clean
+            joined["parts"] += 1
+            continue
+        stretches.append(
+            {
+                "from": d.start.isoformat(),
+                "to": d.end.isoformat(),
+                "seconds": d.seconds,
+                "clean": d.clean,
+                "parts": 1,
+            }
+        )
+        reached = d.end
     return {"seconds": sum(d.seconds for d in down), "stretches": stretches}, down
 
 
@@ -823,27 +841,47 @@ def move_method_in_kept_reports(
     return moved
 
 
+# The stretches the gateway was down that the report sent lists at most (the rest counted in its
+# `stretches_more`; the report kept lists every one): a box restarted every minute or two all day
+# would list a thousand, and squeeze out the monthly cars.
+STRETCHES_SENT = 100
+
 # What the outbox and the uplink add around the report (v, type, event_id, at, seq, the site's key
 # and the topic), with room to spare.
 _ENVELOPE_BYTES = 1024
 
 
 def upstream_report(body: dict[str, Any], max_bytes: int) -> dict[str, Any]:
-    """The report as sent upstream: its monthly cars ending soon cut to the first that fit in one
-    message of `max_bytes`, with the count of all and how many were left out. A large estate at
-    month end lists thousands; over max_message_bytes the uplink would set the whole report aside.
-    The report kept here lists every one."""
+    """The report as sent upstream: its stretches the gateway was down cut to the first
+    STRETCHES_SENT, then its monthly cars ending soon, each list to the first that fit in one
+    message of `max_bytes`, with how many were left out (`stretches_more`, `monthly_expiring_more`;
+    and the count of the cars). A large estate at month end lists thousands of cars, a gateway
+    restarting all day a thousand stretches; over max_message_bytes the uplink would set the whole
+    report aside. The report kept here lists every one."""
     expiring = body["monthly_expiring"]
     cut = {**body, "monthly_expiring": [], "monthly_expiring_count": len(expiring)}
     cut["monthly_expiring_more"] = len(expiring)
+    down = body.get("gateway_down")  # none in a report built before it was kept, or unknown
+    stretches = down["stretches"] if down else []
+    if down:
+        cut["gateway_down"] = {**down, "stretches": [], "stretches_more": len(stretches)}
     room = max_bytes - _ENVELOPE_BYTES - _size(cut)
-    for entry in expiring:
-        room -= _size(entry) + 2  # and the ", " between entries
-        if room < 0:
-            break
-        cut["monthly_expiring"].append(entry)
+    if down:
+        room = _fit(cut["gateway_down"]["stretches"], stretches[:STRETCHES_SENT], room)
+        cut["gateway_down"]["stretches_more"] = len(stretches) - len(cut["gateway_down"]["stretches"])
+    _fit(cut["monthly_expiring"], expiring, room)
     cut["monthly_expiring_more"] = len(expiring) - len(cut["monthly_expiring"])
     return cut
+
+
+def _fit(sent: list[Any], entries: list[Any], room: int) -> int:
+    """Append to `sent` the first of `entries` that fit in `room` bytes; the room left."""
+    for entry in entries:
+        if room - _size(entry) - 2 < 0:  # and the ", " between entries
+            break
+        room -= _size(entry) + 2
+        sent.append(entry)
+    return room
 
 
 def _size(value: Any) -> int:
