@@ -138,6 +138,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{device} has been offline {hours:.1f} hours, past the {limit_hours:g}-hour repair limit: "
         "send someone to repair it",
     ),
+    "import_unfinished": (
+        "网关上的一次导入（{files}）未完成：{total} 行中只写入了 {done} 行，"
+        "其余住户、车辆、卡和车位尚未生效：请在网关上运行 gateway import -c 站点配置文件 完成未写完的导入",
+        "an import on the box ({files}) was left unfinished: {done} of its {total} rows are in, the rest "
+        "of its residents, vehicles, cards and slots not yet; on the box, run `gateway import -c CONFIG` "
+        "(CONFIG being the site config) to finish it",
+    ),
+    "import_unfinished.unreadable": (  # its staging file damaged, or root's (a `sudo gateway import`)
+        "网关上的一次导入未完成，其暂存文件 {staging} 无法读取，可能只写入了一部分："
+        "请在网关上运行 gateway import -c 站点配置文件，按其提示完成未写完的导入",
+        "an import on the box was left unfinished, and its staging file {staging} cannot be read: part of "
+        "it may be in; on the box, run `gateway import -c CONFIG` (CONFIG being the site config) and do "
+        "what it says to finish it",
+    ),
     "clock_stepped": (
         "网关时钟跳变 {step_hours:+.1f} 小时（{before} → {after}）：请检查 NTP 服务器或安装人员设置的时间。"
         "已有记录的时间不作调整；数据清理、日报、巡更和维修时限的判定暂停 {pause_hours:g} 小时，"

@@ -76,12 +76,14 @@ def create_app(gw: Gateway, sync: SyncService | None = None) -> FastAPI:
         quarantined = db.execute("SELECT count(*) FROM outbox WHERE quarantined IS NOT NULL").fetchone()[0]
         devices = [_device_json(h.snapshot(), gw.site.tz) for h in gw.devices.health]
         mqtt = sync.status() if sync is not None else {"enabled": False, "state": "disabled"}
+        left = gw.operations.unfinished_import  # as the last look found it (operations_imports.py)
         ok = (
             gw.alive()
             and all(d["online"] for d in devices)
             and not gw.storage_failing  # a disk filled once and freed since is ok again
             and mqtt["state"] not in ("refused", "error")
             and not (sync is not None and sync.directory.stopped)  # the centre's changes not applied
+            and left is None  # part of the office's list in, the rest not (a `gateway import` cut short)
         )
         lat = sorted(gw.latencies_ms)
         return {
@@ -105,6 +107,7 @@ def create_app(gw: Gateway, sync: SyncService | None = None) -> FastAPI:
             "zones_over_capacity": zones_over_capacity(db, gw.site.config),
             # Tariff versions whose prices were edited in place: charged by numbers not published.
             "tariffs_edited_in_place": tariffs_edited_in_place(db, gw.parking.rules.tariffs),
+            "import_unfinished": None if left is None else left.health(),
             # How many alarms of each kind are open now; which ones, on the alarms page (logged in).
             "alarms_open": open_alarm_summary(db, gw.site.tz, limit=0)["by_kind"],
         }

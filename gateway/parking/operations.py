@@ -8,8 +8,9 @@ running clock stepped raises clock_stepped and pauses what deletes or judges by 
 
 Operations keeps the thread, its steps and the clock here; its other parts are the classes it
 inherits: operations_reports.py (daily reports), operations_patrols.py (patrol rounds),
-operations_repairs.py (repair deadlines) and operations_retention.py (retention and the disk
-guard), on operations_base.py (what they share: Unwritten, Checkpoints, Worker, the timings).
+operations_repairs.py (repair deadlines), operations_retention.py (retention and the disk
+guard) and operations_imports.py (an import left unfinished), on operations_base.py (what they
+share: Unwritten, Checkpoints, Worker, the timings).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from gateway.parking.operations_base import (
     Worker,
     _none_written,
 )
+from gateway.parking.operations_imports import UnfinishedImports
 from gateway.parking.operations_repairs import RepairDeadlines
 from gateway.parking.operations_retention import RetentionAndDiskGuard
 from gateway.parking.patrol import RouteSpec
@@ -77,7 +79,7 @@ CLOCK_CONFIRM = timedelta(hours=24)
 WALL_CLOCK_STEPS = frozenset({"patrols", "reports", "repairs", "retention"})
 
 
-class Operations(RetentionAndDiskGuard, RepairDeadlines):
+class Operations(RetentionAndDiskGuard, RepairDeadlines, UnfinishedImports):
     def __init__(
         self,
         site: Site,
@@ -140,6 +142,7 @@ class Operations(RetentionAndDiskGuard, RepairDeadlines):
         # it committed). Failing, they stay kept for the ticks and the next start.
         self._step("clock", self._clock_alarms, now())
         self._settle_disk_alarms(now())
+        self._step("imports", partial(self.imports, at_start=True), now())  # a power cut's, said at once
         self._came_up = False
         self._step("alive", self._alive, now())  # before the first reports: they count the stretch
 
@@ -170,6 +173,7 @@ class Operations(RetentionAndDiskGuard, RepairDeadlines):
             ("repairs", self.repairs),
             ("reports", self.reports),
             ("disk", self.disk_guard),
+            ("imports", self.imports),
         ]
         # on the monotonic clock: one set back must not stop retention until it catches up
         retention_due = (

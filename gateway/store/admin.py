@@ -11,6 +11,7 @@ import signal
 import sqlite3
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -39,6 +40,7 @@ from gateway.store.database import (
     storage_fix,
     transaction,
 )
+from gateway.store.import_left import IMPORT_LOCK
 from gateway.store.zone_capacity import what_to_do, zones_over_capacity
 from gateway.sync.replies import room as reply_room
 
@@ -46,6 +48,8 @@ if TYPE_CHECKING:
     from gateway.store.plate_crops import CropExport
 
 log = logging.getLogger(__name__)
+
+LOCK_WAITS = (0.05, 0.1, 0.2)  # s: the import lock asked for again after each, then refused
 
 
 def import_csv(
@@ -280,7 +284,7 @@ def _unreadable_staging(staging: Path, exc: sqlite3.Error) -> StorageError:
 
 @contextmanager
 def _one_import_at_a_time(data_dir: Path) -> Iterator[None]:
-    path = data_dir / "import.lock"
+    path = data_dir / IMPORT_LOCK
     try:
         # Kept between imports: a `sudo gateway import` (without -u) leaves it root's for good.
         lock = open(path, "a")  # noqa: SIM115 (closed by the with below, once the open is checked)
@@ -291,13 +295,19 @@ def _one_import_at_a_time(data_dir: Path) -> Iterator[None]:
             f"`sudo -u {SERVICE_USER} {INSTALLED_GATEWAY} import ...`",
         ) from exc
     with lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise GatewayError(
-                "another `gateway import` is running on this site",
-                fix="wait until it has finished, then run this one again",
-            ) from None
+        # The running service takes it for a moment when it finds a staging file, to tell an import
+        # under way from one left unfinished (import_left.py): that moment is waited out.
+        for wait in (*LOCK_WAITS, None):
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if wait is None:
+                    raise GatewayError(
+                        "another `gateway import` is running on this site",
+                        fix="wait until it has finished, then run this one again",
+                    ) from None
+                time.sleep(wait)
         yield
 
 

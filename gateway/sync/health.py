@@ -41,6 +41,7 @@ def health_report(
     gw: Gateway, backlog: dict[str, Any], applied_version: int, version: str, now: datetime
 ) -> dict[str, Any]:
     lat = sorted(gw.latencies_ms)
+    left = gw.operations.unfinished_import
     return {
         "v": 1,
         "type": "health",
@@ -62,6 +63,8 @@ def health_report(
         # alarms_open's ids are this stream's: a new box numbers its alarms from 1 again.
         "outbox_stream": gw.outbox_stream,
         "lane_modes": {**dict.fromkeys(gw.by_hand.held, "open"), **gw.lane_modes},
+        # A `gateway import` cut short: its files and how many of their rows are in (None: none).
+        "import_unfinished": None if left is None else left.health(),
         **_from_the_store(gw),
     }
 

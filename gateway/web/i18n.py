@@ -466,6 +466,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "alarm.retention_short": ("录像保存不足", "Footage not kept long enough"),
     "alarm.repair_overdue": ("设备超时未修复", "Repair overdue"),
     "alarm.clock_stepped": ("时钟跳变", "Clock stepped"),
+    "alarm.import_unfinished": ("导入未完成", "Import unfinished"),
     # An event alarm whose condition ended before a guard saw it: it waits for his acknowledgement
     # all the same ({time}: when it ended, the site's time).
     "alarm.ended": ("已于 {time} 结束，请确认", "Ended at {time}; acknowledge it"),
