@@ -15,7 +15,8 @@ not let through since (by a decision, or by any guard's opening: he opens for th
 there), else nobody. A refusal alone raises nothing while the openings cover the
 passage: the camera decides the car queued behind the one let out too (Review 57i). Cars that
 pass while a guard holds the lane open, or after the arm came down, are not judged, nor beyond
-the openings left while the arm is `unseen` (its contact's module offline); openings given
+the openings left while the arm is `unseen` (its contact's module offline; seen up again, those
+given meanwhile count only if given in the `grace_s` before); openings given
 while it is held count only as for an arm-up at its release, those in the `grace_s` before it (a
 car let through just before is still on the loop). An opening counted for an arm-up whose car was
 not decided again for COUNTED_FOR_S is forgotten, used or not: the car is gone, and decided later
@@ -72,6 +73,7 @@ class _Lane:
     # The arm last seen up, its barrier contact's module offline since (unseen): it may have come
     # down unseen, so no car is judged; seen again still up, it is the same arm-up.
     unseen: bool = False
+    counted_seen: frozenset[str] = frozenset()  # the openings counted when it went unseen
 
 
 class Tailgating:
@@ -150,14 +152,23 @@ class Tailgating:
 
     def arm(self, lane: str, up: bool, now: float) -> None:
         """The lane's barrier is up (any contact open) or down (its last contact closed). Seen up
-        again after `unseen`, it is the arm-up it was, with its openings and the cars passed."""
+        again after `unseen`, it is the arm-up it was, with its openings and the cars passed; of
+        those given while it was unseen (it may have come down and gone up again), only the ones
+        unused in the last `grace_s` are kept, as at an arm-up."""
         with self._lock:
             state = self._lane(lane)
-            state.unseen = False
+            grace = self._grace.get(lane, self._default)
+            if state.unseen and up and state.up:
+                # Kept to COUNTED_FOR_S, the guard's 开闸 for a cyclist while the module was away
+                # covered a car held to pay through behind the next car let out (Review Rdc).
+                for key, at in list(state.unused.items()):
+                    if key not in state.counted_seen and now - at > grace:
+                        del state.unused[key]
+                        state.counted.pop(key, None)
+            state.unseen, state.counted_seen = False, frozenset()
             if up == state.up:
                 return
             state.up, state.passed, state.used_forgotten = up, 0, 0
-            grace = self._grace.get(lane, self._default)
             # Too old for this arm-up is too old for any later one.
             state.unused = {key: at for key, at in state.unused.items() if now - at <= grace}
             state.counted = dict(state.unused) if up and not state.held else {}
@@ -172,7 +183,8 @@ class Tailgating:
         (Review Rc)."""
         with self._lock:
             state = self._lane(lane)
-            state.unseen = state.up
+            if state.up and not state.unseen:
+                state.unseen, state.counted_seen = True, frozenset(state.counted)
 
     def loop_lost(self, lane: str) -> None:
         """The lane's loop no longer counts as on (its module went offline with a car on it): not a
