@@ -1329,6 +1329,19 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX audit_actor_action ON audit(actor COLLATE NOCASE, action COLLATE NOCASE);
     """,
+    # The gateway's heartbeat (migration 69) keeps when heartbeats began (`began`: the first start
+    # that found none), and the monotonic clock at each (`mono`, time.monotonic(), with the kernel's
+    # boot id it already has). A report of a day before the upgrade, rebuilt after it, read "ran
+    # through" (gateway_down 0) for a day nobody kept (Review 65 Rd3): one whose period starts
+    # before `began` has gateway_down null. A start within the same boot counts its stretch by the
+    # monotonic clock, which a step of the wall clock while the service was stopped does not move: a
+    # five-minute stop to set a clock a day behind was a day down. A box kept heartbeats since its
+    # first stretch at least.
+    """
+    ALTER TABLE gateway_heartbeat ADD COLUMN began TEXT;
+    ALTER TABLE gateway_heartbeat ADD COLUMN mono REAL;
+    UPDATE gateway_heartbeat SET began = coalesce((SELECT min(from_at) FROM gateway_down), at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
