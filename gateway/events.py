@@ -117,8 +117,10 @@ class AccessEvent:
             "holder": {"kind": self.holder_kind, "id": self.holder_id, "ref": self.holder_ref}
             if self.holder_kind
             else None,
+            # Every record at a vehicle lane names the class decided, so the centre counts cars,
+            # motorcycles and bicycles apart: one let in on a card or QR goes up with plate null.
             "vehicle": {"id": self.vehicle_id, "plate": self.plate, "class": self.vehicle_class}
-            if self.plate
+            if self.plate or self.lane_type == "vehicle"
             else None,
             "slot_id": self.slot_id,
             "fee_fen": self.fee_fen,
