@@ -264,6 +264,10 @@ def _vehicle(row: dict[str, str], tz: ZoneInfo) -> VehicleRow:
     return replace(vehicle, previous_plate=old)
 
 
+def _listed(text: str) -> list[str]:
+    return text.replace(",", ";").split(";")
+
+
 def _pass(entry: dict[str, Any], tz: ZoneInfo, secrets: Secrets, card_digits: int | None) -> PassRow:
     row = _csv_row({k: v for k, v in entry.items() if k not in ("credentials", "passengers")})
     kind = _text(row, "pass_kind")
@@ -280,8 +284,10 @@ def _pass(entry: dict[str, Any], tz: ZoneInfo, secrets: Secrets, card_digits: in
     shortest = 6 if id_kind == "resident_id" else 5  # a passport number may have 5 characters
     if id_number and len(normalize_document(id_number, id_kind)) < shortest:
         raise RowError("id_number", "is not an ID number")
-    hours = hours_value(_text(row, "hours", limit=200).split(";"))
-    fields = [f for f in _text(row, "registered_fields", limit=200).split(";") if f]
+    # A list, or text split at ';' as a CSV cell, or at ',' as the gateway's own `pass` record
+    # sends them up: a centre that keeps a booth pass as told can send it back down as its own.
+    hours = hours_value(_listed(_text(row, "hours", limit=200)))
+    fields = [f.strip() for f in _listed(_text(row, "registered_fields", limit=200)) if f.strip()]
     if bad := set(fields) - _REGISTERED:
         raise RowError("registered_fields", f"{quoted(sorted(bad))} not among {sorted(_REGISTERED)}")
     passengers = entry.get("passengers", 1)
