@@ -25,7 +25,7 @@ from gateway.parking.faults import device_faults
 from gateway.store.audit import audit
 from gateway.store.database import transaction
 from gateway.store.flags_sql import has_flag_sql, lacks_flag_sql
-from gateway.store.gateway_down import JOIN_GAP, Down, down_between
+from gateway.store.gateway_down import JOIN_GAP, Down, down_between, heartbeats_began
 from gateway.store.holds import HOLD_GAP, car_held_sql, starts_hold_sql
 from gateway.store.outbox import enqueue
 from gateway.store.parking import charge_owed_sql
@@ -268,9 +268,11 @@ def build_report(
         history = closed or ClosedHistory()
         body["closed_management"] = _closed(conn, lanes, s, e, start, end, history, tz)
         if body["closed_management"] is not None:
-            # Counted nobody while it was off: the office reads how much of the closed hours that was.
+            # Counted nobody while it was off: the office reads how much of the closed hours that was
+            # (null with gateway_down: nobody kept it then).
             closed_s = sum(history.seconds_within(d.start, d.end) for d in down)
-            body["closed_management"]["gateway_down_s"] = round(closed_s)
+            known = body["gateway_down"] is not None
+            body["closed_management"]["gateway_down_s"] = round(closed_s) if known else None
     finally:
         conn.execute("COMMIT")
     return body
@@ -278,9 +280,14 @@ def build_report(
 
 def _gateway_down(
     conn: sqlite3.Connection, start: datetime, end: datetime, tz: ZoneInfo
-) -> tuple[dict[str, Any], list[Down]]:
+) -> tuple[dict[str, Any] | None, list[Down]]:
     """The stretches the gateway itself was not running in the period (gateway/store/
-    gateway_down.py), cut to it: it counted nobody then, so a quiet day is told from one it was off."""
+    gateway_down.py), cut to it: it counted nobody then, so a quiet day is told from one it was off.
+    None for a period that began before the gateway kept heartbeats (a day before the upgrade,
+    rebuilt after it): when it ran then is not known, and none would read "ran through"."""
+    began = heartbeats_began(conn)
+    if began is None or began > start:
+        return None, []
     down = down_between(conn, start, end, tz)
     stretches: list[dict[str, Any]] = []
     reached: datetime | None = None

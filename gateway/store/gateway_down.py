@@ -56,14 +56,20 @@ def beat(conn: sqlite3.Connection, at: datetime, boot: str, *, clean: bool = Fal
 def came_up(conn: sqlite3.Connection, at: datetime, boot: str) -> None:
     """The gateway started at `at` (worker only): the stretch since the last heartbeat is kept, and
     the heartbeat written, in one transaction. No heartbeat yet (a new box, or the first start after
-    the upgrade that began keeping them): nothing is kept."""
+    the upgrade that began keeping them): nothing is kept, and heartbeats begin at `at` (`began`,
+    schema migration 72): a report of a period that began before then has gateway_down null."""
     with transaction(conn):
         last = conn.execute("SELECT at, boot, clean FROM gateway_heartbeat WHERE id = 1").fetchone()
-        if last is not None:
+        if last is None:
             conn.execute(
-                "INSERT INTO gateway_down (from_at, to_at, clean, from_boot) VALUES (?, ?, ?, ?)",
-                (last[0], to_db(at), last[2], last[1]),
+                "INSERT INTO gateway_heartbeat (id, at, boot, clean, began) VALUES (1, ?, ?, 0, ?)",
+                (to_db(at), boot, to_db(at)),
             )
+            return
+        conn.execute(
+            "INSERT INTO gateway_down (from_at, to_at, clean, from_boot) VALUES (?, ?, ?, ?)",
+            (last[0], to_db(at), last[2], last[1]),
+        )
         _beat(conn, at, boot, False)
 
 
@@ -73,6 +79,14 @@ def _beat(conn: sqlite3.Connection, at: datetime, boot: str, clean: bool) -> Non
         "ON CONFLICT (id) DO UPDATE SET at = excluded.at, boot = excluded.boot, clean = excluded.clean",
         (to_db(at), boot, int(clean)),
     )
+
+
+def heartbeats_began(conn: sqlite3.Connection) -> datetime | None:
+    """When the gateway began keeping heartbeats (its first start that found none; None before any
+    start): when it ran before then is not known (Review 65 Rd3: a day before the upgrade, rebuilt
+    after it, read as one it ran through)."""
+    row = conn.execute("SELECT began FROM gateway_heartbeat WHERE id = 1").fetchone()
+    return None if row is None else from_db(row[0])
 
 
 def down_between(conn: sqlite3.Connection, start: datetime, end: datetime, tz: tzinfo) -> list[Down]:
