@@ -61,11 +61,12 @@ def _not_put_back(row: str) -> str:
     """SQL: access_log row `row` is not an exit whose barrier did not open (道闸故障), its stay put
     back (gateway/store/exits_put_back.py put_back, schema migration 49). Such a record is kept, as the
     attempt, and is no passage: the car is counted out once, by its next decision at an exit (or,
-    let out by the guard's opening, with the corrections, as a car held or refused there and let
-    out so is). Counted, one car put back and then let out was two exits. An exit put back with no
-    stay (a car with no entry record that paid its day's fee there: schema migration 50) is the
-    car's one passage, counted: it leaves on it, let out again (flag again, not counted). The few
-    exits put back are read once for the whole statement, not asked of each record."""
+    let out by the guard's opening, by its stay closed so, as a car held or refused there and let
+    out so is: _LET_OUT_BY_HAND). Counted, one car put back and then let out was two exits. An
+    exit put back with no stay (a car with no entry record that paid its day's fee there: schema
+    migration 50) is the car's one passage, counted: it leaves on it, let out again (flag again,
+    not counted). The few exits put back are read once for the whole statement, not asked of each
+    record."""
     return f"{row}.event_id NOT IN (SELECT x.event_id FROM exits_put_back x WHERE x.stay_id IS NOT NULL)"
 
 
@@ -178,6 +179,40 @@ AND EXISTS (SELECT 1 FROM access_log d INDEXED BY access_log_at
 WHERE d.at >= a.at AND d.at <= strftime('%Y-%m-%dT%H:%M:%f', a.at, {_LET_IN_BY})
 AND d.lane = a.lane AND d.id > a.id AND d.admitted = 1 AND (d.value = a.value OR d.car = a.car)))"""
 _LET_IN = f"({_LET_IN_CORRECTED} OR {_LET_IN_AFTER})"
+
+
+# The vehicles the guard's opening by hand let out at an exit (docs/parking.md *Let out by hand*):
+# the opening writes no passage to the log, it closes the stay (closed_by 'hand', at the opening),
+# so each is one exit by its stay, its class and what it came in as (_left_as). Its hold or
+# refusal is no passage, and the camera's read of it as it pulls away is let through again (flag
+# again, not counted): it is counted once. An admin's close (标记离场: a car that left unseen) is
+# no exit, only a correction. Read on the index of exit times.
+_LET_OUT_BY_HAND = """
+SELECT s.exited_at, s.class, s.billing, coalesce(s.redecided_reason, a.reason)
+FROM stays s INDEXED BY stays_exited LEFT JOIN access_log a ON a.event_id = s.entry_event
+WHERE s.exited_at >= ? AND s.exited_at < ? AND s.closed_by = 'hand'
+"""
+# What a stay's car leaves as by its billing (gateway/core/decide.py _leaves_as).
+_BILLING_KIND = {"slot": "resident", "monthly": "monthly", "temporary": "temporary"}
+
+
+def _let_out_by_hand(conn: sqlite3.Connection, s: str, e: str) -> list[tuple[str, str, str]]:
+    """The vehicles let out by the guard's opening at an exit in the period (_LET_OUT_BY_HAND):
+    when, their class and the kind they are counted out as."""
+    return [
+        (at, vclass, _left_as(billing, entered))
+        for at, vclass, billing, entered in conn.execute(_LET_OUT_BY_HAND, (s, e))
+    ]
+
+
+def _left_as(billing: str | None, entered: str | None) -> str:
+    """The kind a car let out by hand is counted out as: what it came in as, as a car the barrier
+    lets out leaves (gateway/core/decide.py _leaves_as), so that its exit matches its entry: a
+    visitor's stay as the pass it came in on, a stay on a slot as a resident's, a monthly or
+    temporary one so; one recorded inside with no entry record as its billing has it."""
+    if billing == "visitor":
+        return entered if entered is not None and entered in PASS_KINDS else "visitor"
+    return _BILLING_KIND.get(billing or "") or entered or "temporary"
 
 
 def _held_sql(lanes: Collection[str]) -> str:
@@ -348,6 +383,11 @@ def _traffic(conn: sqlite3.Connection, lanes: dict[str, LaneRules], s: str, e: s
             bucket = people[way]
         bucket["total"] += n
         bucket["by_kind"][reason] = bucket["by_kind"].get(reason, 0) + n
+    out = vehicles["exits"]
+    for _, vclass, kind in _let_out_by_hand(conn, s, e):
+        out["total"] += 1
+        out["by_class"][vclass] = out["by_class"].get(vclass, 0) + 1
+        out["by_kind"][kind] = out["by_kind"].get(kind, 0) + 1
     return {
         "vehicles": vehicles,
         "people": people,
@@ -638,7 +678,8 @@ def _closed(
     for them. Turned away is everyone refused at an entrance then, whatever kept them out (a pass
     expired at the door as much as the period itself), by reason too; a car held to pay is not
     turned away, nor is anyone refused leaving, nor a car let in at that entrance soon after
-    (_LET_IN_AFTER: registered at the booth as it waited). A pass holder the guard checks out at the booth
+    (_LET_IN_AFTER: registered at the booth as it waited). A vehicle the guard's opening let out
+    at an exit is one out then (_LET_OUT_BY_HAND). A pass holder the guard checks out at the booth
     while she is inside on foot is one person out then, her exit door's record after it none."""
     active = history.with_hours_in(start, end)
     registered, registered_for = _registered(conn, s, e, history, tz)
@@ -674,6 +715,9 @@ def _closed(
         elif direction == "entrance" and reason not in NOT_REFUSALS:
             counts[f"{who}_turned_away"] += 1
             turned_away[who][reason] += 1
+    for at_text, _, _ in _let_out_by_hand(conn, s, e):
+        if history.active(datetime.fromisoformat(at_text).astimezone(tz)):
+            counts["vehicles_out"] += 1
     for kind, pass_id, out_text in conn.execute(
         "SELECT kind, id, checked_out_at FROM passes WHERE checked_out_at >= ? AND checked_out_at < ?", (s, e)
     ):
