@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime
+from itertools import product
 from typing import Any
 
 from gateway.errors import Conflict
@@ -60,7 +61,8 @@ WITH RECURSIVE v(x) AS (
 )
 SELECT x FROM v WHERE {takes}
 """
-_MANY = 100  # values to read one by one at most (a compound SELECT takes 500)
+_MANY = 100  # values, or pairs of them, to read one by one at most (a compound SELECT takes 500)
+_TAKES = {"actor": _person, "action": _kind}
 
 
 def _selects(
@@ -68,9 +70,11 @@ def _selects(
 ) -> tuple[list[str], dict[str, Any]]:
     """The filter in `params` as SELECTs of `columns` whose rows together are its rows, each read
     newest first (ORDER BY id DESC takes them merged): with a person or an action, one for each
-    value of the actor (or action) it takes, each by its index, those of a person or action with
-    few rows found without reading the trail, those of one with many without sorting them all.
-    Where no row can match, none."""
+    value of the actor (or action) it takes, each by its index; with both, one for each pair of
+    them, by the index of both (migration 71). Those of few rows are found without reading the
+    trail, those of many without sorting them all. Where the pairs are more than _MANY, one for
+    each value of the person (or else of the action), the other a term on its rows. Where no row
+    can match, none."""
     terms = [
         term
         for term, key in (
@@ -80,22 +84,24 @@ def _selects(
         )
         if params[key] is not None
     ]
-    if params["actor"] is not None:
-        column, takes = "actor", _person
-        if params["action"] is not None:
-            terms.append(_kind("action"))
-    elif params["action"] is not None:
-        column, takes = "action", _kind
+    given = [column for column in _TAKES if params[column] is not None]
+    values = {
+        column: [x for (x,) in conn.execute(_VALUES.format(c=column, takes=_TAKES[column]("x")), params)]
+        for column in given
+    }
+    for by in [given, *([column] for column in given if len(given) > 1)]:
+        keyed = list(product(*(values[column] for column in by)))
+        if len(keyed) <= _MANY:
+            break
     else:
-        return [f"SELECT {columns} FROM audit{_where(terms)}"], params
-    values = [x for (x,) in conn.execute(_VALUES.format(c=column, takes=takes("x")), params)]
-    if len(values) > _MANY:
-        return [f"SELECT {columns} FROM audit{_where([takes(column), *terms])}"], params
-    named = {f"v{i}": value for i, value in enumerate(values)}
+        return [f"SELECT {columns} FROM audit{_where([*(_TAKES[c](c) for c in given), *terms])}"], params
+    rest = [_TAKES[column](column) for column in given if column not in by]
+    named = {f"v{i}_{c}": value for i, pair in enumerate(keyed) for c, value in zip(by, pair, strict=True)}
     return [
-        f"SELECT {columns} FROM audit INDEXED BY audit_{column}"
-        f"{_where([f'{column} = :{key} COLLATE NOCASE', *terms])}"
-        for key in named
+        f"SELECT {columns} FROM audit"
+        + (f" INDEXED BY audit_{'_'.join(by)}" if by else "")
+        + _where([*(f"{c} = :v{i}_{c} COLLATE NOCASE" for c in by), *rest, *terms])
+        for i in range(len(keyed))
     ], params | named
 
 
