@@ -103,6 +103,17 @@ class Found:
     total: int
 
 
+# What a lookup that names someone by a whole plate, card or phone leaves out: each scan of the
+# register (refs as typed, units, names and flats: 2.2 million SQLite steps, 134-171 ms on an estate
+# of 60,000 residents, Review 65H) could add only a resident whose name or flat holds such a number,
+# a data-entry slip. A plate typed whole with its province is no piece of another (docs/guard-app.md);
+# nor is a card number of CARD_WHOLE characters (every plate piece has fewer letters and digits, and
+# the few with as many begin with its province), nor a phone's 7 digits or more (a plate's serial
+# holds 6 at most). A shorter card number (a line reader's 1201) may be a room or a piece of a plate
+# (AD12345 of 皖AD12345), and one typed as a flat (3-2-1201, a phone's digits too) is read as a flat:
+# both are looked for as before.
+CARD_WHOLE = 8
+
 # A phone number as people write it: 139 1234 5678, +86-139..., (+86)139... (a WeChat contact card;
 # （+86） typed is its ASCII self), 139·1234·5678 or 139.1234.5678.
 _PHONE_AS_WRITTEN = re.compile(r"[\d\s+\-().·]+")
@@ -117,15 +128,22 @@ def search(
     then a piece of a plate (A12345 for 皖A12345, typed without its province).
 
     The first `limit` of them, but all of a building and unit typed whole (3栋2单元), up to
-    UNIT_MAX: a guard who looks a unit up wants all of it, and a unit rarely has ~100 residents."""
+    UNIT_MAX: a guard who looks a unit up wants all of it, and a unit rarely has ~100 residents.
+
+    A plate typed whole with its province, a card number of CARD_WHOLE characters or more or a
+    phone number that someone holds names him (and a resident whose ref it is) alone: the indexes
+    find them, and the register's names and flats are not read for it (CARD_WHOLE)."""
     q = typed(q)  # a phone or card number typed full-width (１３９…) is its digits
     ids: dict[int, None] = {}  # in the order found; a surname may name thousands
     # For _as_typed: the register's text compared as the query is read.
     conn.create_function("as_typed", 1, typed, deterministic=True)
 
-    def add(sql: str, *args: Any) -> None:
+    def add(sql: str, *args: Any) -> int:
+        found = 0
         for (rid,) in conn.execute(sql, args):
             ids.setdefault(rid)
+            found += 1
+        return found
 
     # As typed, and with an I or O in its serial read as 1 or 0 (皖AI2345): both, for 皖Al2345 may
     # be 皖AL2345 typed small as well as 皖A12345.
@@ -134,22 +152,29 @@ def search(
     # A plate typed whole with its province names its car alone. One without it may be a piece as
     # well: AD12345 is the army's plate and 皖AD12345's, a green car's, typed without its province.
     whole_with_province = any(p[:1] in PROVINCES for p in whole_plates)
+    named = 0  # residents a whole plate, card or phone names them by (CARD_WHOLE)
     for plate in whole_plates:
-        add(
+        found = add(
             "SELECT resident_id FROM credentials WHERE kind = 'plate' AND value = ? "
             "AND resident_id IS NOT NULL",
             plate,
         )
+        named += found if whole_with_province else 0
     with suppress(BadCredential):  # as blocking it finds it (054:15694 finds 0372653390)
-        for card in registered_cards_named(conn, canonical("card", q), ten_digits):
-            add(
+        typed_card = canonical("card", q)
+        for card in registered_cards_named(conn, typed_card, ten_digits):
+            found = add(
                 "SELECT resident_id FROM credentials WHERE kind = 'card' AND value = ? "
                 "AND resident_id IS NOT NULL",
                 card,
             )
+            named += found if len(typed_card) >= CARD_WHOLE else 0
     if len(normalize_number(q)) >= 7 and _PHONE_AS_WRITTEN.fullmatch(q):
         digests = keys.phone_digests(q)
-        add(f"SELECT id FROM residents WHERE {hash_in('phone_hash', len(digests))}", *digests)
+        named += add(f"SELECT id FROM residents WHERE {hash_in('phone_hash', len(digests))}", *digests)
+    if named and parse_flat(q) is None:
+        add("SELECT id FROM residents WHERE ref = ?", q)
+        return Found([resident_detail(conn, rid) for rid in list(ids)[:limit]], len(ids))
     add(f"SELECT id FROM residents WHERE {_as_typed('ref')} = ?", q)
     if q:
         # A unit typed whole comes first and in full, before 13栋2单元's that "%3栋2单元%" finds too.
