@@ -1,6 +1,5 @@
 """The car at an exit lane's barrier: the one held to pay that the lane shows, the one a guard's
-opening by hand lets out, and a car back at an exit within the grace of an exit it settled; and
-the car refused at an entrance that a guard's opening by hand lets in."""
+opening by hand lets out, and a car back at an exit within the grace of an exit it settled."""
 
 from __future__ import annotations
 
@@ -14,14 +13,7 @@ from gateway.core import Billing, Decision, LaneRules, Presented, Reason
 from gateway.parking.book import UNTIMED, Quote
 from gateway.parking.desk_base import DeskBase
 from gateway.parking.desk_checks import LONGEST_GRACE, fee_until, quote_json
-from gateway.store.holds import (
-    PENDING_FOR,
-    REFUSED_JUST_NOW,
-    Held,
-    holder_shown,
-    holds_at_lane,
-    refused_at_lane,
-)
+from gateway.store.holds import PENDING_FOR, Held, holder_shown, holds_at_lane, refused_at_lane
 from gateway.store.parking import Owed, owed
 from gateway.timefmt import elapsed, from_db, later, to_db
 
@@ -83,16 +75,6 @@ WHERE x.stay_id IS NULL AND a.at > :since AND a.at <= :at AND c.subject = :subje
                     AND NOT EXISTS (SELECT 1 FROM exits_put_back y WHERE y.event_id = l.event_id))
   AND NOT EXISTS (SELECT 1 FROM stays s WHERE s.subject = c.subject AND s.entered_at > c.at)
 ORDER BY a.at DESC, a.id DESC LIMIT 1
-"""
-
-# A car the lane let in (by its decision, or by an opening by hand) after the refusal :refused,
-# within the window an opening looks back over: that refusal's car was not at the barrier then.
-# On the log's time index: half a minute of the site's decisions.
-_LET_IN_SINCE = """
-SELECT 1 FROM access_log a INDEXED BY access_log_at
-WHERE a.at >= :since AND a.at <= :at AND a.lane = :lane AND a.admitted = 1
-  AND a.id > (SELECT r.id FROM access_log r WHERE r.event_id = :refused)
-LIMIT 1
 """
 
 
@@ -230,24 +212,6 @@ class BarrierDesk(DeskBase):
             else:
                 car = max(held[-1:] + refused[-1:], key=lambda h: h.decided_at or h.at, default=None)
         return None if car is None else (car, self._account(conn, lane, car, at))
-
-    def refused_at_entrance(self, conn: sqlite3.Connection, lane_id: str, at: datetime) -> Held | None:
-        """The car a guard's single opening by hand of the vehicle entrance `lane_id` at `at` lets
-        in (gateway/runtime/gateway_let_in.py): the car that entrance refused last within
-        REFUSED_JUST_NOW before it (refused_at_lane: not one let in there since, by a decision or by
-        an earlier opening), if it may still be at the barrier (_still_there: refused on its plate as
-        the lane's camera read it, only while that camera still sees it). Only the latest refused
-        car: of two refused in a row (a queue), the guard's opening is taken for the one refused
-        last, the car at the barrier that the camera decides again every 15 s; an earlier one is
-        never let in in its stead, nor one refused before the lane last let a car in (the guard
-        pressing 开闸 again for the car just let in: the car refused behind it is not this
-        opening's, _LET_IN_SINCE). None where there is no such car."""
-        refused = refused_at_lane(conn, lane_id, at)
-        if not refused or not self._still_there(lane_id, refused[-1]):
-            return None
-        since = {"lane": lane_id, "since": to_db(later(at, -REFUSED_JUST_NOW)), "at": to_db(at)}
-        last = conn.execute(_LET_IN_SINCE, {**since, "refused": refused[-1].refused}).fetchone()
-        return refused[-1] if last is None else None
 
     def _still_there(self, lane: str, refused: Held) -> bool:
         """Whether a car refused at an exit a moment ago may still be at its barrier. Refused on its

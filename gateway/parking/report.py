@@ -164,10 +164,8 @@ AND (r.id = a.id OR {has_flag_sql("r.flags", REFUSED_AGAIN)}))"""
 # A car refused at a vehicle entrance and let in there within LET_IN_WITHIN after it was not turned
 # away, nor was it a refusal: the everyday visit in closed management (refused closed_management,
 # the guard registers the visitor at the booth, the camera's next read of the car still standing
-# there lets it in; or the driver backs away, registers on foot and is back), a car let in once the
-# entrance's hours began, or the car the guard's opening by hand let in (flag let_in_by_hand:
-# gateway/runtime/gateway_let_in.py). Counted so, it was one vehicle in and one turned away
-# (Review 65 D).
+# there lets it in; or the driver backs away, registers on foot and is back), or a car let in once
+# the entrance's hours began. Counted so, it was one vehicle in and one turned away (Review 65 D).
 # The car is counted once, by its entry, with that entry's flags. The same car: the same plate,
 # card or QR read (value), or the car both records name (access_log.car: a QR of the pass
 # registered for the plate refused). Only the refusal's own lane: turned away at the north gate

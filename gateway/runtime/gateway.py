@@ -39,7 +39,6 @@ from gateway.runtime.exit_pulses import ExitPulses
 from gateway.runtime.gateway_base import Listener
 from gateway.runtime.gateway_deciding import Deciding
 from gateway.runtime.gateway_inputs import GatewayInputs
-from gateway.runtime.gateway_let_in import LettingInByHand
 from gateway.runtime.hand_lanes import HandLanes
 from gateway.runtime.hand_opens import WaitingRecords
 from gateway.runtime.kept_records import DevicesSettled
@@ -72,7 +71,7 @@ def _room_to_start(cfg: SiteConfig) -> Room | None:
     return room if room.plan.delete else None
 
 
-class Gateway(Deciding, GatewayInputs, LettingInByHand):
+class Gateway(Deciding, GatewayInputs):
     def __init__(self, cfg: SiteConfig, chooser_for: ChooserFor | None = None):
         self.site = Site.from_config(cfg)
         log_in_zone(self.site.tz)  # the log's times from here on are the site's, as the pages'
@@ -188,7 +187,6 @@ class Gateway(Deciding, GatewayInputs, LettingInByHand):
             self.boards,
             self.opened_by_hand,  # a car let out whose pulse still waits: out on the guard's too
             self._opening_clips,
-            let_in=self.let_in_refused,  # the car an entrance refused a moment ago, let in on record
         )
 
     @property

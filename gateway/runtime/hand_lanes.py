@@ -82,13 +82,9 @@ class HandLanes(LaneHolds, LetOutsByHand):
         boards: LaneBoards,
         passages: Callable[[str], JoinedByHand],
         on_opened: Callable[[str, Recorded], None] = lambda lane, done: None,
-        let_in: Callable[[str, datetime, str, str], object] = lambda lane, at, actor, reason: None,
     ):
         self.site = site
         self._on_opened = on_opened  # an opening by hand on record: its clip (event_clips.py)
-        # The car a vehicle entrance refused a moment ago, let in on record by a single opening
-        # that a relay took (Gateway.let_in_refused: on the decision worker).
-        self._let_in = let_in
         self.devices = devices
         self._boards = boards  # the gateway's: what a lane's displays were last told
         self.barriers = barriers
@@ -189,10 +185,6 @@ class HandLanes(LaneHolds, LetOutsByHand):
                 rose.add_done_callback(partial(self._arm_known, lane, ticket, _held_plate(record)))
             if took and isinstance(record, OpenedByHand):
                 self._let_out_once_up(LetOutByHand(record, self._gone, self._no_longer_leaving), ref, rose)
-            if took and rules.direction == "entrance" and rules.type == "vehicle" and lane not in self.held:
-                # On the relay's word, as the entrance's own decisions let a car in (the arm's rise
-                # is waited for at exits only, where a car let out at a shut arm is put back).
-                self._let_in(lane, record.at, actor, reason)
         for camera in self.devices.lanes[lane].cameras:  # a car they never read may be leaving
             camera.opened_by_hand()
         return done

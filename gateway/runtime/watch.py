@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 CHECK_EVERY_S = 10.0
 MAX_PLATES = 10_000  # plates remembered at once; a flood of misreads must not grow memory
 _SAME_CAR_S = SAME_CAR.total_seconds()
-LET_IN_BY_HAND = "let_in_by_hand"  # gateway_let_in.py: the flag of the guard's 开闸 at an entrance
 
 
 class AlarmWatch:
@@ -46,16 +45,14 @@ class AlarmWatch:
         camera or typed by a guard (输入车牌: a car whose plate the camera cannot read, decided as a
         read one; 纠正并重新判断: counted as the plate corrected to, its misread counted as read).
         Not a try: the car of the lane beside read by this lane's camera (neighbour_lane), the fee
-        a guard took (fee_taken: the car held there let out), the car a guard's 开闸 let in at an
-        entrance (let_in_by_hand: the car of the read just refused there, counted already; its
-        record carries the camera's device), nor a plate typed at a lane that counted that plate
-        within SAME_CAR (the car still at the barrier, typed to be decided again: again.py). A car
-        decided again as it stands at the barrier is counted once."""
+        a guard took (fee_taken: the car held there let out), nor a plate typed at a lane that
+        counted that plate within SAME_CAR (the car still at the barrier, typed to be decided
+        again: again.py). A car decided again as it stands at the barrier is counted once."""
         if ev.kind != "plate" or ev.holder_kind is not None or ev.fee_taken:
             return
         if self._gw.standing(ev.lane, ev.value):
             return
-        if NEIGHBOUR_LANE in ev.flags or LET_IN_BY_HAND in ev.flags:
+        if NEIGHBOUR_LANE in ev.flags:
             return
         now, window = self._clock(), self._rules.repeated_minutes * 60
         if ev.device.startswith(TYPED_BY) and self._counted_at(ev.lane, ev.value, now - _SAME_CAR_S):

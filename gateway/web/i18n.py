@@ -246,8 +246,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "flag.lookalike": ("近似匹配", "look-alike match"),
     "flag.again": ("同车再次抬杆", "same car, opened again"),
     "flag.refused_again": ("同车/同人再次拒绝", "same car or person, refused again"),
-    # The car an entrance refused a moment ago, let in by the guard's 开闸 (gateway_let_in.py).
-    "flag.let_in_by_hand": ("保安开闸放行入场", "let in by the guard's opening"),
     # A plate read by this lane's camera a moment after the car's decision at the lane of the other
     # direction beside it (gateway/runtime/again.py neighbour_read): that lane's car, nothing done here.
     "flag.neighbour_lane": ("邻道车辆", "car in the next lane"),
@@ -1205,7 +1203,6 @@ JS_KEYS = (
     "flag.lookalike",
     "flag.again",
     "flag.refused_again",
-    "flag.let_in_by_hand",
     "flag.neighbour_lane",
     "ev.neighbour_lane",
     "admin.token_once",
