@@ -47,7 +47,7 @@ from gateway.parking.operations_retention import RetentionAndDiskGuard
 from gateway.parking.patrol import RouteSpec
 from gateway.site import Site
 from gateway.store.alarms import raise_alarm
-from gateway.store.gateway_down import HEARTBEAT, beat, came_up
+from gateway.store.gateway_down import HEARTBEAT, Kept, beat, came_up, start_moved
 from gateway.store.redate import Step
 from gateway.timefmt import CLOCK_ALARM
 
@@ -121,6 +121,7 @@ class Operations(RetentionAndDiskGuard, RepairDeadlines, UnfinishedImports):
             )
             for r in self.cfg.patrol.routes
         )
+        self._started_mono = monotonic()  # the start on the monotonic clock: its stretch counts back from it
         self.clock = BootClock(data_dir, db_path, started_at, monotonic, self._round_on_record)
         self._last_retention: float | None = None  # monotonic
         self._warned: set[str] = set()
@@ -131,6 +132,8 @@ class Operations(RetentionAndDiskGuard, RepairDeadlines, UnfinishedImports):
         self._thread: threading.Thread | None = None
         # The stretch the gateway was down before this start: None until start(), False until kept.
         self._came_up: bool | None = None
+        self._kept: Kept | None = None  # what it kept, once it is
+        self._unmoved = timedelta(0)  # running clocks' steps since, the stretch kept still to move by
         self._beat_at = 0.0  # monotonic: when the last heartbeat was written
 
     # ---- the thread ----------------------------------------------------------------------------
@@ -162,7 +165,10 @@ class Operations(RetentionAndDiskGuard, RepairDeadlines, UnfinishedImports):
         """One pass of everything that is due; a failing step is logged (once, and once at INFO when it
         works again) and the rest still run."""
         mono = self._monotonic()
-        self._mistrust(self.clock.follow(now, mono), mono)
+        stepped = self.clock.follow(now, mono)
+        if stepped is not None and self._kept is not None:
+            self._unmoved += stepped.by  # the start moved with the clock: its stretch with it (_alive)
+        self._mistrust(stepped, mono)
         steps: list[tuple[str, Callable[[datetime], object]]] = [
             ("redate", self._redate),
             ("clock", self._clock_alarms),
@@ -190,16 +196,23 @@ class Operations(RetentionAndDiskGuard, RepairDeadlines, UnfinishedImports):
     def _alive(self, now: datetime) -> None:
         """Keep the stretch the gateway was down before this start (retried at each tick until it
         is), then write a heartbeat about once a minute (gateway/store/gateway_down.py): one row
-        overwritten, through the worker like every write here, never on a lane's decision. Nothing
-        before start(): an Operations nobody runs (a test's ticks) writes no heartbeat."""
+        overwritten, through the worker like every write here, never on a lane's decision. A running
+        clock's step seen since (tick) moves the stretch kept with the start. Nothing before
+        start(): an Operations nobody runs (a test's ticks) writes no heartbeat."""
         if self._came_up is None:
             return
+        if self._kept is not None and self._unmoved:
+            self._run(partial(start_moved, kept=self._kept, by=self._unmoved))
+            self._unmoved = timedelta(0)
         mono = self._monotonic()
+        boot = self.clock.boot.id
         if not self._came_up:
-            self._run(partial(came_up, at=self.clock.running_since, boot=self.clock.boot.id))
+            self._kept = self._run(
+                partial(came_up, at=self.clock.running_since, boot=boot, mono=self._started_mono)
+            )
             self._came_up = True
         elif mono - self._beat_at >= HEARTBEAT.total_seconds():
-            self._run(partial(beat, at=now, boot=self.clock.boot.id))
+            self._run(partial(beat, at=now, boot=boot, mono=mono))
         else:
             return
         self._beat_at = mono
@@ -210,7 +223,7 @@ class Operations(RetentionAndDiskGuard, RepairDeadlines, UnfinishedImports):
         more. None while the stretch before this start is not kept: written, it would lose it."""
         if not self._came_up:
             return None
-        return partial(beat, at=now, boot=self.clock.boot.id, clean=True)
+        return partial(beat, at=now, boot=self.clock.boot.id, mono=self._monotonic(), clean=True)
 
     def _step(self, name: str, step: Callable[[datetime], object], now: datetime) -> None:
         try:

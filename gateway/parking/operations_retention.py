@@ -67,7 +67,7 @@ class RetentionAndDiskGuard(DailyReports, PatrolRounds):
         counts["stays"] = self._batches(lambda w: prune.prune_closed_stays(w, keep_access))
         counts["materials_out"] = self._batches(lambda w: prune.prune_materials(w, keep_access))
         counts["alarms"] = self._batches(lambda w: prune.prune_alarms(w, keep_access))
-        counts["gateway_down"] = self._run(lambda w: prune_down(w, keep_access))
+        counts["gateway_down"] = self._run(lambda w: prune_down(w, keep_access, now))
         keep_patrol = min(keep_access, self.patrols_kept_from(now))
         counts["patrol"] = self._batches(lambda w: prune.prune_patrol(w, keep_patrol))
         counts["audit"] = self._batches(lambda w: prune.prune_audit(w, now - timedelta(days=ret.audit_days)))

@@ -295,7 +295,7 @@ def build_report(
         body["parking"] = _parking(conn, start, end)
         body["peak_occupancy"] = _peak(conn, s, e, tz)
         body["devices"] = device_faults(conn, s, e, start, end, repair_hours)
-        body["gateway_down"], down = _gateway_down(conn, start, end, tz)
+        body["gateway_down"], down = _gateway_down(conn, start, end, tz, built_at)
         body["patrol"] = _patrol(conn, s, e)
         body["monthly_expiring"] = _monthly(conn, e, to_db(end + timedelta(days=reminder_days)), tz)
         history = closed or ClosedHistory()
@@ -312,7 +312,7 @@ def build_report(
 
 
 def _gateway_down(
-    conn: sqlite3.Connection, start: datetime, end: datetime, tz: ZoneInfo
+    conn: sqlite3.Connection, start: datetime, end: datetime, tz: ZoneInfo, now: datetime
 ) -> tuple[dict[str, Any] | None, list[Down]]:
     """The stretches the gateway itself was not running in the period (gateway/store/
     gateway_down.py), cut to it: it counted nobody then, so a quiet day is told from one it was off.
@@ -321,7 +321,7 @@ def _gateway_down(
     began = heartbeats_began(conn)
     if began is None or began > start:
         return None, []
-    down = down_between(conn, start, end, tz)
+    down = down_between(conn, start, end, tz, now)
     stretches: list[dict[str, Any]] = []
     reached: datetime | None = None
     for d in down:

@@ -676,17 +676,21 @@ def _what_moves(
 
 def _gateway_down(conn: sqlite3.Connection, first: First, step: Step, boot_id: str) -> int:
     """The stretches the gateway was down that this boot's starts kept on the old clock (gateway/
-    store/gateway_down.py): each one's end (the start), and its beginning where that was a
-    heartbeat of this boot too (the service restarted before NTP came); and this boot's heartbeat.
-    Left, the power cut before the boot was none in the report (fake-hwclock's boot time reads
-    before the last heartbeat), or a restart on the old clock was days."""
+    store/gateway_down.py): each one's end (the start), and its beginning where that is of this
+    boot too, on the old clock with its end (the service restarted before NTP came: the heartbeat,
+    or the start less the monotonic time since it); and this boot's heartbeat. Left, the power cut
+    before the boot was none in the report (fake-hwclock's boot time reads before the last
+    heartbeat), or a restart on the old clock was days. A beginning counted back from a start on the
+    new clock stays, as its end does, however long before the step it reads."""
     rows = conn.execute(
         "SELECT id, from_at, to_at, from_boot FROM gateway_down WHERE id >= ?", (first["gateway_down"],)
     ).fetchall()
     moved = 0
     for down_id, from_at, to_at, from_boot in rows:
         stored = [from_at, to_at]
-        new = _moved(stored, step, partial(_wrote_column, (from_boot == boot_id, True)))
+        end = from_db(to_at)
+        with_end = from_boot == boot_id and end is not None and step.wrote(end)
+        new = _moved(stored, step, partial(_wrote_column, (with_end, True)))
         if new != stored:
             conn.execute("UPDATE gateway_down SET from_at = ?, to_at = ? WHERE id = ?", (*new, down_id))
             moved += 1

@@ -10,7 +10,7 @@ apart are given as one (`parts`), and the record sent lists at most the first of
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,11 @@ from tests.parking.test_operations import Steady, ops
 
 S = timedelta(seconds=1)
 BOOT = "the boot"
+
+
+def _up(at: datetime) -> float:
+    """The monotonic clock at `at`: the box is up all day, only the service restarts."""
+    return (at - DAY).total_seconds() + 3600
 
 
 def _sent(gw: Gateway) -> tuple[int, dict[str, Any]]:
@@ -41,7 +46,7 @@ def test_a_crash_looping_days_report_is_sent_with_its_downtime_as_one_stretch(tm
     try:
         at = DAY
         while at < DAY + timedelta(days=1):
-            came_up(gw.conn, at, BOOT)  # what each start writes (Operations._alive)
+            came_up(gw.conn, at, BOOT, _up(at))  # what each start writes (Operations._alive)
             if at == DAY + timedelta(hours=9):
                 assert show(gw, "car-in", "皖B33333", at + 5 * S).admitted  # lanes work between crashes
             at += 30 * S
@@ -78,8 +83,8 @@ def test_a_day_of_thousand_stretches_apart_sends_the_first_and_counts_the_rest(t
     try:
         at = DAY
         while at < DAY + timedelta(days=1):
-            came_up(gw.conn, at, BOOT)
-            beat(gw.conn, at + 65 * S, BOOT)  # a minute into the run; it dies 15 s later
+            came_up(gw.conn, at, BOOT, _up(at))
+            beat(gw.conn, at + 65 * S, BOOT, _up(at + 65 * S))  # a minute into the run; it dies 15 s later
             if at == DAY + timedelta(hours=9, minutes=20):
                 assert show(gw, "car-in", "皖B33333", at + 5 * S).admitted
             at += 80 * S
