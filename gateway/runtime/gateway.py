@@ -237,7 +237,12 @@ class Gateway(Deciding, GatewayInputs):
             self.snapshots.close()
         if self.clips is not None:  # after the cameras: what they gathered is written
             self.clips.stop()
-        self.conn.close()
+        if self.worker.ended():
+            self.conn.close()
+        else:
+            # Still inside SQLite (a write waiting on a database another process holds): closing
+            # its connection under it crashes the process; the exit that follows closes it.
+            log.warning("the decision worker was still writing at the stop; its database is left to the exit")
         log.info("gateway stopped")
 
     def alive(self) -> bool:

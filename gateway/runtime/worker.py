@@ -148,6 +148,10 @@ class DecisionWorker:
                 moved_at, seen = time.monotonic(), self._moves()
         return False
 
+    def ended(self) -> bool:
+        """Its thread has ended (or never ran): nothing of it is inside SQLite any more."""
+        return self._thread is None or not self._thread.is_alive()
+
     def _moves(self) -> tuple[int, int]:
         return self._waiting.waiting(), self._jobs.qsize()
 
