@@ -50,7 +50,6 @@ class AccessEvent:
     # daily report's entries and exits by them, whatever the lane is called or later renamed to.
     direction: str = ""  # entrance or exit
     lane_type: str = ""  # vehicle or pedestrian
-    fee_taken: bool = False  # Presented.fee_taken: a guard's 收费放行, no arrival (never sent upstream)
 
     @classmethod
     def of(cls, p: Presented, facts: Facts, d: Decision, snapshot: str | None = None) -> AccessEvent:
@@ -87,7 +86,6 @@ class AccessEvent:
             fee_fen=d.fee_fen,
             direction=facts.lane.direction,
             lane_type=facts.lane.type,
-            fee_taken=p.fee_taken,
         )
 
     def as_json(self) -> dict[str, Any]:

@@ -81,9 +81,6 @@ class Presented:
     # barrier, or reached the loop from a queue): one more look at the same car, not a new arrival.
     # At a door: a person refused there a moment ago showing her card or pass again.
     again: bool = False
-    # The fee a guard took at an exit lane (收费放行, ParkingDesk.pay_at_lane): the car held there let
-    # out on it, no arrival of its own (the repeated-unknown-plate alarm counts none: runtime/watch.py).
-    fee_taken: bool = False
 
 
 # The device of a plate a guard typed (a car the camera could not read, a fee taken at the lane):

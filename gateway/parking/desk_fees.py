@@ -89,8 +89,7 @@ class FeeDesk(DeskBase):
             # on it leaves.
             kind: Literal["plate", "qr", "card"] = on.kind if on else "plate"
             value = on.value if on else plate
-            by = f"{TYPED_BY}{actor}"
-            p = Presented(lane.id, kind, value, 1.0, at, by, vehicle_class=held_as, fee_taken=True)
+            p = Presented(lane.id, kind, value, 1.0, at, f"{TYPED_BY}{actor}", vehicle_class=held_as)
             subject, vclass, unregistered = self._who(conn, p, lane)
             until = fee_until(held, at)
             rules = self._rules(conn, at)

@@ -42,20 +42,25 @@ class AlarmWatch:
 
     def on_event(self, ev: AccessEvent) -> None:
         """A gateway listener (worker thread): count tries of plates nobody registered, read by a
-        camera or typed by a guard (输入车牌: a car whose plate the camera cannot read, decided as a
-        read one; 纠正并重新判断: counted as the plate corrected to, its misread counted as read).
-        Not a try: the car of the lane beside read by this lane's camera (neighbour_lane), the fee
-        a guard took (fee_taken: the car held there let out), nor a plate typed at a lane that
-        counted that plate within SAME_CAR (the car still at the barrier, typed to be decided
-        again: again.py). A car decided again as it stands at the barrier is counted once."""
-        if ev.kind != "plate" or ev.holder_kind is not None or ev.fee_taken:
+        camera at any lane or typed by a guard at an entrance (输入车牌: a car whose plate the camera
+        cannot read, decided as a read one; 纠正并重新判断: counted as the plate corrected to, its
+        misread counted as read). A plate a guard types at an exit is never a try: he is handling a
+        car inside already (holding it, taking its fee, letting it out after it paid at the booth).
+        Not a try either: the car of the lane beside read by this lane's camera (neighbour_lane),
+        nor a plate typed at a lane that counted that plate within SAME_CAR (the car still at the
+        barrier, typed to be decided again: again.py). A car decided again as it stands at the
+        barrier is counted once."""
+        if ev.kind != "plate" or ev.holder_kind is not None:
+            return
+        typed = ev.device.startswith(TYPED_BY)
+        if typed and ev.direction == "exit":
             return
         if self._gw.standing(ev.lane, ev.value):
             return
         if NEIGHBOUR_LANE in ev.flags:
             return
         now, window = self._clock(), self._rules.repeated_minutes * 60
-        if ev.device.startswith(TYPED_BY) and self._counted_at(ev.lane, ev.value, now - _SAME_CAR_S):
+        if typed and self._counted_at(ev.lane, ev.value, now - _SAME_CAR_S):
             return
         if len(self._reads) >= MAX_PLATES and ev.value not in self._reads:
             self._forget(now - window)
