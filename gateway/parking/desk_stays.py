@@ -68,6 +68,13 @@ class StayDesk(DeskBase):
         stay = stay_by_id(conn, stay_id)
         if stay is None:
             raise no_stay(stay_id)
+        # Sent again (the host's app retried after a lost answer, or validated as the guard did): a
+        # change of state done already, by whom and when, as a pass checked out again
+        # (docs/guard-app.md). Asked first: the car that drove out on it, or paid for the time past
+        # its free hours, was refused "no car is inside" or already_paid (Review 65A2).
+        done = conn.execute("SELECT actor, at FROM validations WHERE stay_id = ?", (stay_id,)).fetchone()
+        if done is not None:
+            raise done_already(conn, f"stay {stay_id} was validated", done[0], done[1], actor, at)
         if conn.execute("SELECT exited_at FROM stays WHERE id = ?", (stay_id,)).fetchone()[0]:
             raise ParkingError(
                 f"no car is inside on stay {stay_id}", fix="pick a stay from the open stays list"
@@ -145,9 +152,7 @@ class StayDesk(DeskBase):
                 "INSERT INTO validations (stay_id, building, unit, at, actor) VALUES (?, ?, ?, ?, ?)",
                 (stay_id, building, unit, to_db(at), actor),
             )
-        except sqlite3.IntegrityError as exc:
-            # Sent again (the host's app retried, or validated as the guard did): a change of state
-            # done already, by whom and when, as a pass checked out again (docs/guard-app.md).
+        except sqlite3.IntegrityError as exc:  # validated since the look-up above, by another writer
             by, done_at = conn.execute(
                 "SELECT actor, at FROM validations WHERE stay_id = ?", (stay_id,)
             ).fetchone()
