@@ -1,13 +1,15 @@
 """An import cut short between its two passes over a slots file's plates, then given up when the
-next `gateway import` finishes it (README, *Large imports*: given up, "the first N rows are in ...,
-the rest only as far as the run that left it unfinished wrote them").
+next `gateway import` finishes it (README, *Large imports*; the error: "the first N rows are in
+..., the rest only as far as the release before the upgrade wrote them").
 
 Cut short by a release before schema 70, which kept no record of how far its steps got: the next
 run begins again at the first row. (One this release cut short goes on after its last step:
-tests/test_csv_resumed_import_fix65a.py.)"""
+tests/test_csv_resumed_import_fix65a.py; one cut again after the upgrade, or cut in its first step:
+tests/test_csv_resume_given_up_fix65a2.py.)"""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -47,6 +49,14 @@ def _listed_on(gw: Gateway) -> dict[str, list[str]]:
     for number, plate in rows:
         listed.setdefault(number, []).append(plate)
     return listed
+
+
+def as_a_release_before_schema_70_left_it(gw: Gateway) -> None:
+    """Its steps kept no record of how far they got (import_steps), nor did its staging file say
+    that they keep one (meta.steps_kept)."""
+    gw.conn.execute("DELETE FROM import_steps")
+    with sqlite3.connect(gw.data_dir / "import-staging.db") as c:
+        c.execute("ALTER TABLE meta DROP COLUMN steps_kept")
 
 
 def _interrupted_after(step: int) -> Callable[[], None]:
@@ -89,7 +99,7 @@ def test_a_resumed_import_given_up_leaves_each_slot_as_it_was_or_as_the_file_has
     slots = write_csv(tmp_path / "slots.csv", FILE)
     with pytest.raises(KeyboardInterrupt):
         import_csv(gw.site.config, [slots], pause=_interrupted_after(step))
-    gw.conn.execute("DELETE FROM import_steps")  # as a release before schema 70 left it
+    as_a_release_before_schema_70_left_it(gw)
     delta(gw, 1, 0, T0 + timedelta(minutes=5), delete=[{"kind": "resident", "ref": "R3"}])
     with pytest.raises(StorageError, match="given up"):
         import_csv(gw.site.config, [])

@@ -57,12 +57,13 @@ def _cut_short(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SiteConfig:
 
 def _as_the_last_release_left_it(data: Path) -> None:
     """Its steps sent no rows upstream, nor kept how far they got (schema 70's import_steps), and its
-    staging file's meta had no `told` column."""
+    staging file's meta had no `told` column (nor `steps_kept`)."""
     with sqlite3.connect(data / "gateway.db") as c:
         c.execute("DELETE FROM outbox WHERE topic = 'registry' AND payload LIKE '%\"entity\": \"rows\"%'")
         c.execute("DELETE FROM import_steps")
     with sqlite3.connect(data / "import-staging.db") as c:
         c.execute("ALTER TABLE meta DROP COLUMN told")
+        c.execute("ALTER TABLE meta DROP COLUMN steps_kept")
 
 
 def _told(data: Path) -> tuple[Counter[tuple[str, str]], list[dict[str, int]]]:

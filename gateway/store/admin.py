@@ -162,7 +162,7 @@ def _apply(
                 raise ImportRejected(exc.unwritable, len(exc.unwritable)) from exc
             _record_given_up(conn, staged, exc, datetime.now(tz), resumed)
             csv_staging.remove(staging)
-            raise _given_up(exc, staged.total, resumed) from exc
+            raise _given_up(exc, staged, resumed) from exc
         fix = _storage_fix(exc.cause, staging.parent)
         if exc.done == 0 and not resumed:
             csv_staging.remove(staging)
@@ -206,9 +206,9 @@ def _record_given_up(
 
 
 def _how_far(exc: csv_steps.Stopped, total: int, resumed: bool) -> str:
-    """How many of the import's rows are in. A resumed one goes on after the rows the runs before
-    it wrote (exc.began), or, staged by a release before schema 70 (which kept no record of
-    that), begins again at the first row: the run it finishes may have got further."""
+    """How many of the import's rows are in, and, for a resumed one, how many of them the runs
+    before it wrote, as they recorded it (exc.began; none: every row in is this run's). In a file
+    staged by a release before schema 70 that release may have got further (_given_up)."""
     if resumed and exc.began:
         return f"{exc.done} of {total} rows ({exc.began} of them by an earlier run)"
     return f"{exc.done} of {total} rows" + (" this run" if resumed else "")
@@ -220,8 +220,12 @@ def _listed(unwritable: list[str]) -> str:
     )
 
 
-def _given_up(exc: csv_steps.Stopped, total: int, resumed: bool) -> StorageError:
-    rest = "only as far as the run that left it unfinished wrote them" if resumed and not exc.began else "not"
+def _given_up(exc: csv_steps.Stopped, staged: csv_staging.Staged, resumed: bool) -> StorageError:
+    # Staged by a release before schema 70, which kept no record of how far its steps got: its rows
+    # may go further than any run since the upgrade (csv_steps.give_up), however far those got.
+    old = resumed and not staged.steps_kept
+    rest = "only as far as the release before the upgrade wrote them" if old else "not"
+    total = staged.total
     return StorageError(
         f"the import stopped after {_how_far(exc, total, resumed)} and is given up: the store changed "
         f"while it ran (the central server or an admin), and these rows no longer fit it:\n"

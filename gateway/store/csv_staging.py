@@ -26,9 +26,13 @@ STAGING_NAME = "import-staging.db"
 # `told`: 1 where each step tells the central server of the rows it writes (csv_records.py). A
 # file an older release staged has no such column: the steps it wrote before it was cut short told
 # nobody, so the run that finishes it after the upgrade tells every row it writes (Staged.told).
+# `steps_kept`: 1 where each step keeps how far the import got (import_steps, schema 70), so that no
+# record there means nothing of it is in. A file a release before schema 70 staged has no such
+# column: that release's steps may have got further than any record (Staged.steps_kept).
 _META = """
 CREATE TABLE meta (id INTEGER PRIMARY KEY CHECK (id = 1), import_id TEXT NOT NULL, files TEXT NOT NULL,
-    actor TEXT NOT NULL, counts TEXT NOT NULL, total INTEGER NOT NULL, told INTEGER NOT NULL DEFAULT 0);
+    actor TEXT NOT NULL, counts TEXT NOT NULL, total INTEGER NOT NULL, told INTEGER NOT NULL DEFAULT 0,
+    steps_kept INTEGER NOT NULL DEFAULT 0);
 """
 # csv_recheck.py asks, for each card in the store tied to a car of a step, whether the import gives
 # that card too: without this, each asking read every staged card. Made once the rows are in.
@@ -75,6 +79,9 @@ class Staged:
     runs: list[Run]
     total: int
     told: bool = True  # False: staged by a release whose steps told the central server nothing
+    # False: staged by a release before schema 70, whose steps kept no record of how far they got
+    # (import_steps): the rows it wrote may go further than the runs since the upgrade recorded.
+    steps_kept: bool = True
 
 
 def _phone(r: ResidentRow, given: frozenset[str], secrets: Secrets) -> tuple[str, str, str]:
@@ -168,7 +175,7 @@ def stage(path: Path, batch: Batch, secrets: Secrets, meta: dict[str, Any]) -> S
             ((r.kind, ",".join(sorted(r.given)), r.first, r.last) for r in runs),
         )
         conn.execute(
-            "INSERT INTO meta VALUES (1, ?, ?, ?, ?, ?, 1)",
+            "INSERT INTO meta VALUES (1, ?, ?, ?, ?, ?, 1, 1)",
             (
                 meta["import_id"],
                 json.dumps(meta["files"], ensure_ascii=False),
@@ -213,7 +220,8 @@ def read_staged(path: Path) -> Staged | None:
     meta = {"import_id": row["import_id"], "files": json.loads(row["files"]), "actor": row["actor"]}
     meta["counts"] = json.loads(row["counts"])
     given = [Run(k, frozenset(g.split(",")) - {""}, first, last) for k, g, first, last in runs]
-    return Staged(path, meta, given, row["total"], told=bool(row.get("told")))
+    told, steps_kept = bool(row.get("told")), bool(row.get("steps_kept"))
+    return Staged(path, meta, given, row["total"], told=told, steps_kept=steps_kept)
 
 
 def _no_table(exc: sqlite3.OperationalError, name: str) -> bool:

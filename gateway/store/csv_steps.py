@@ -14,14 +14,16 @@ the last step is in, and if a step fails (disk full, power cut, the process kill
 import got in its own transaction (table import_steps, as sync_state.applying_done is for a
 snapshot), and the next run goes on after it: nothing already in is written again, as that would
 undo the changes made since (a card deleted or blocked at the booth after the cut was back, open,
-when the next run wrote the import again from its first row). A staging file that a release
-before schema 70 left unfinished has no such record: it is written again from its first row (every
-write is an upsert by key, so a row written twice stores the same thing). Once the last step is in
-(its audit row says so) nothing of the import is written again. While the steps run a lane sees
-each resident, car, card and slot either as it was or as the files have it; a slot's cars, given by
-a slots file's `plates`, are gone over twice (_slots, then _slot_cars_unlisted), so that a car the
-files move from one slot to another is on its old slot, its new one or both between two steps,
-never on none.
+when the next run wrote the import again from its first row). The staging file says whether its
+steps keep that record (Staged.steps_kept): for one that does, no record means nothing of it is in.
+One that a release before schema 70 left unfinished has none: the first run after the upgrade
+writes it again from its first row (every write is an upsert by key, so a row written twice stores
+the same thing), and one cut again goes on after what the runs since recorded, but that release's
+rows may go further (give_up). Once the last step is in (its audit row says so) nothing of the
+import is written again. While the steps run a lane sees each resident, car, card and slot either
+as it was or as the files have it; a slot's cars, given by a slots file's `plates`, are gone over
+twice (_slots, then _slot_cars_unlisted), so that a car the files move from one slot to another is
+on its old slot, its new one or both between two steps, never on none.
 
 The one import not carried to its end is one that other writers overtook: each step checks its
 rows' references again (csv_recheck.py), and a row naming what was deleted or given to another
@@ -99,8 +101,8 @@ class Part:
 
 class Stopped(Exception):
     """A step failed; the first `done` rows of the files are in (0: nothing of the import is),
-    `began` of them by the runs before this one (import_steps; 0 where a run before this one may
-    have written more than this one, in a file staged by a release before schema 70).
+    `began` of them by the runs before this one, as import_steps recorded them (in a file staged by a
+    release before schema 70, that release's runs, which recorded nothing, may have written more).
     `unwritable`: why rows of that step can never be written as they stand (the store changed
     since they were checked); empty where running it again may finish it (a busy or full disk)."""
 
@@ -292,14 +294,16 @@ def give_up(conn: sqlite3.Connection, staged: Staged, stop: Stopped, at: datetim
     and the centre are told who wrote them, how many of each kind, what was left out and why. The
     slots among them are as the files have them: the cars they no longer list are taken off them
     with it (the second pass the import did not get to, _slot_cars_unlisted).
-    `resumed`: finishing one that an earlier run left unfinished. Where that run kept no record of
-    how far it got (stop.began 0: a file staged by a release before schema 70), this run began again
-    at the first row, and that run may have written some of those left out too. So each slots row
-    after them whose slot has what the row's first pass writes (its cars and owner,
-    _first_pass_found) is taken as written, and its slot made as the files have it too: left, it
-    listed its old cars and the file's, two households' cars on one slot for good. A row whose first
-    pass is not in is left as it was: its old cars taken off without the file's put on, a car the
-    file moves to a slot further down was on none. Where it kept one, nothing after them is in.
+    `resumed`: finishing one that an earlier run left unfinished. Staged by a release before schema
+    70 (not staged.steps_kept), whose runs kept no record of how far they got, some of those left
+    out may be in too, whatever the runs since the upgrade recorded (stop.began): that release's
+    rows may go further. So each slots row after them whose slot has what the row's first pass
+    writes (its cars and owner, _first_pass_found) is taken as written, and its slot made as the
+    files have it too: left, it listed its old cars and the file's, two households' cars on one
+    slot for good. A row whose first pass is not in is left as it was: its old cars taken off
+    without the file's put on, a car the file moves to a slot further down was on none. Staged
+    since, nothing after them is in (one cut inside its first step has nothing in at all): taken as
+    written, a slot the file names lost a car put on it at the booth, by a row never written.
     Raises sqlite3.Error."""
     written = Counter({kind: 0 for kind in staged.meta["counts"]})
     left_out = written.copy()
@@ -321,7 +325,7 @@ def give_up(conn: sqlite3.Connection, staged: Staged, stop: Stopped, at: datetim
                 if run.first <= stop.done:
                     span = {"lo": run.first, "hi": min(run.last, stop.done)}
                     _take_off_unlisted(conn, at, _IN_SPAN, span)
-                found = _first_pass_found(conn, run, stop.done) if resumed and not stop.began else []
+                found = [] if staged.steps_kept else _first_pass_found(conn, run, stop.done)
                 if found:
                     _take_off_unlisted(conn, at, _IN_LIST, {"rows": json.dumps(found)})
             _finish(conn, staged.meta, at, stopped)
@@ -610,7 +614,7 @@ _OWNER_IN = "AND s.resident_id IS (SELECT id FROM residents WHERE ref = x.reside
 
 def _first_pass_found(conn: sqlite3.Connection, run: Run, after: int) -> list[int]:
     """The rows of `run` (SLOT_CARS_UNLISTED) after row `after` whose first pass is in the store:
-    written by the run that left the import unfinished, which may have got further than this one."""
+    written by a release before schema 70, which may have got further than the runs since."""
     owner = _OWNER_IN if "resident_ref" in run.given else ""
     rows = {"lo": max(run.first, after + 1), "hi": run.last}
     return [n for (n,) in conn.execute(_FIRST_PASS_IN.format(owner=owner), rows)]
