@@ -414,7 +414,9 @@ def plates_page(
         span = dated(db, start, datetime.combine(on_day + timedelta(days=1), time(0), gw.site.tz))
     elif parts:
         today = datetime.combine(gw.now().astimezone(gw.site.tz).date(), time(0), gw.site.tz)
-        span = dated(db, today - timedelta(days=PLATE_SEARCH_DAYS), None)
+        # To tomorrow's end, not "to the newest": a reading a clock typed years ahead dated 2035
+        # would stay in "the last 30 days" for good, its old id starting the range read.
+        span = dated(db, today - timedelta(days=PLATE_SEARCH_DAYS), today + timedelta(days=2))
     # Asked for a day, or a plate over the last days, where no record is dated so: none to read.
     rows = []
     if span is not None or (on_day is None and not parts):
