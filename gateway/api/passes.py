@@ -561,18 +561,18 @@ def register_visitor(body: VisitorIn, who: User, app: App, idempotency_key: Idem
 @router.get(
     "/api/visitors",
     summary="Visitor passes: those overstaying first (current only), then newest first",
+    description="The first `limit` of them; the `X-Total-Count` header says how many there are in all.",
     response_model=list[PassOut],
 )
 def list_visitors(
     who: User,
     app: App,
     db: Db,
+    response: Response,
     current: bool = True,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[PassOut]:
-    gw = app.gw
-    rows = store.list_passes(db, "visitor", gw.now(), current, limit, seen_leaving(gw))
-    return [pass_out(gw, r) for r in rows]
+    return _listed(app.gw, db, response, "visitor", current, limit)
 
 
 @router.post(
@@ -616,17 +616,31 @@ def register_contractor(
 @router.get(
     "/api/contractors",
     summary="Contractor passes: those overstaying first (current only), then newest first",
+    description="The first `limit` of them; the `X-Total-Count` header says how many there are in all.",
     response_model=list[PassOut],
 )
 def list_contractors(
     who: User,
     app: App,
     db: Db,
+    response: Response,
     current: bool = True,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[PassOut]:
-    gw = app.gw
-    rows = store.list_passes(db, "contractor", gw.now(), current, limit, seen_leaving(gw))
+    return _listed(app.gw, db, response, "contractor", current, limit)
+
+
+def _listed(
+    gw: Gateway, db: sqlite3.Connection, response: Response, kind: store.PassKind, current: bool, limit: int
+) -> list[PassOut]:
+    """The first `limit` passes of `kind` (the current ones as the pages list them), and how many
+    there are in all in X-Total-Count, as GET /api/lookup says it: a list cut says so."""
+    if current:
+        listed = store.current_passes(db, kind, gw.now(), limit, seen_leaving(gw))
+        rows, total = listed.passes, listed.total
+    else:
+        rows, total = store.list_passes(db, kind, gw.now(), False, limit), store.count_passes(db, kind)
+    response.headers["X-Total-Count"] = str(total)
     return [pass_out(gw, r) for r in rows]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets as tokens
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, cast, get_args
@@ -306,29 +307,54 @@ def list_passes(
     limit: int | None,
     seen_leaving: bool = True,
 ) -> list[dict[str, Any]]:
-    """Newest first; `current`: passes not checked out whose window has not ended (the night of its
-    last day still running counts, as at the door: Validity), after those whose window has ended
-    while someone on them is still inside on foot (overstaying: the guard goes and finds them), each
+    """Newest first; `current`: the passes current_passes lists. `limit` None: every one."""
+    if current:
+        return current_passes(conn, kind, now, limit, seen_leaving).passes
+    cur = conn.execute(
+        f"SELECT {_COLUMNS} FROM passes p WHERE p.kind = ? ORDER BY p.id DESC LIMIT ?",
+        # SQLite reads a negative LIMIT as none.
+        (kind, -1 if limit is None else limit),
+    )
+    return _with_people(conn, _dicts(cur))
+
+
+def count_passes(conn: sqlite3.Connection, kind: PassKind) -> int:
+    """How many passes of `kind` are kept, current or not (list_passes with `current` False)."""
+    return int(conn.execute("SELECT count(*) FROM passes WHERE kind = ?", (kind,)).fetchone()[0])
+
+
+@dataclass(frozen=True, slots=True)
+class PassList:
+    """The passes a list shows, and how many it holds in all (more where its limit cut it)."""
+
+    passes: list[dict[str, Any]]
+    total: int
+
+
+def current_passes(
+    conn: sqlite3.Connection,
+    kind: PassKind,
+    now: datetime,
+    limit: int | None,
+    seen_leaving: bool = True,
+    wanted: Callable[[dict[str, Any]], bool] | None = None,
+) -> PassList:
+    """Passes not checked out whose window has not ended (the night of its last day still running
+    counts, as at the door: Validity), newest first, after those whose window has ended while
+    someone on them is still inside on foot (overstaying: the guard goes and finds them), each
     row's `inside` the people on it inside now. Only a window ended within OVERSTAY_LISTED is listed
     so, and with a `limit`, only in the places the current passes leave: a current pass is never cut
-    for an overstaying one. `seen_leaving`: the site has an exit on foot, where
-    people are seen leaving; without one everyone who walked in stays recorded inside, and no pass
-    is listed for it. `limit` None: every one (the guard pages list every current pass: each may
-    need checking out)."""
-    if not current:
-        cur = conn.execute(
-            f"SELECT {_COLUMNS} FROM passes p WHERE p.kind = ? ORDER BY p.id DESC LIMIT ?",
-            # SQLite reads a negative LIMIT as none.
-            (kind, -1 if limit is None else limit),
-        )
-        return _with_people(conn, _dicts(cur))
+    for an overstaying one. `seen_leaving`: the site has an exit on foot, where people are seen
+    leaving; without one everyone who walked in stays recorded inside, and no pass is listed for it.
+    `wanted`: those a guard looks for only (pass_search.py), before the limit."""
     # Those whose last night may still run are read; the door's rule keeps those in use (pass_in_use.py).
     cur = conn.execute(
         f"""SELECT {_COLUMNS} FROM passes p WHERE p.kind = ? AND p.checked_out_at IS NULL
             AND p.valid_to > ? ORDER BY p.id DESC""",
         (kind, ends_after(now)),
     )
-    rows = in_use(_dicts(cur), now, _validity)[:limit]
+    rows = [r for r in in_use(_dicts(cur), now, _validity) if wanted is None or wanted(r)]
+    over: list[dict[str, Any]] = []
     if seen_leaving:
         # Those who left unseen (behind a resident, by a door's exit button, the car gate) stay
         # recorded inside for good: only a window ended within OVERSTAY_LISTED is listed, and only
@@ -338,10 +364,12 @@ def list_passes(
         over = [
             r
             for r in _dicts(conn.execute(_INSIDE, (kind,)))
-            if overstaying(r, now) and not overstaying(r, since)
+            if overstaying(r, now) and not overstaying(r, since) and (wanted is None or wanted(r))
         ]
-        rows = over[: None if limit is None else limit - len(rows)] + rows
-    return _with_people(conn, rows)
+    total = len(over) + len(rows)
+    rows = rows[:limit]
+    rows = over[: None if limit is None else limit - len(rows)] + rows
+    return PassList(_with_people(conn, rows), total)
 
 
 # How long after its window ended a pass someone on it is still recorded inside on is listed first

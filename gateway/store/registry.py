@@ -116,7 +116,7 @@ CARD_WHOLE = 8
 
 # A phone number as people write it: 139 1234 5678, +86-139..., (+86)139... (a WeChat contact card;
 # （+86） typed is its ASCII self), 139·1234·5678 or 139.1234.5678.
-_PHONE_AS_WRITTEN = re.compile(r"[\d\s+\-().·]+")
+PHONE_AS_WRITTEN = re.compile(r"[\d\s+\-().·]+")
 
 
 def search(
@@ -169,7 +169,7 @@ def search(
                 card,
             )
             named += found if len(typed_card) >= CARD_WHOLE else 0
-    if len(normalize_number(q)) >= 7 and _PHONE_AS_WRITTEN.fullmatch(q):
+    if len(normalize_number(q)) >= 7 and PHONE_AS_WRITTEN.fullmatch(q):
         digests = keys.phone_digests(q)
         named += add(f"SELECT id FROM residents WHERE {hash_in('phone_hash', len(digests))}", *digests)
     if named and parse_flat(q) is None:

@@ -355,6 +355,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     # A pass's people recorded inside on foot now (PassOut.inside), and one whose window ended while
     # they are: listed first, for the guard to go and find them (PassOut.overstaying).
     "pass.inside": ("在内 {n}人", "{n} inside"),
+    # The visitors' and contractors' lists (_pass_list.html): a big estate's hundreds, searched.
+    "pass.search_q": (
+        "姓名、楼栋单元、车牌或手机尾号",
+        "Name, building and unit, plate or phone's last 4 digits",
+    ),
+    "pass.search": ("查找", "Find"),
+    "pass.more": ("显示更多", "Show more"),
     "pass.overstaying": ("已过期仍未离开", "Pass ended, still inside"),
     "contractor.issue": ("办理施工通行证", "Issue a contractor pass"),
     "contractor.list": ("施工通行证", "Contractor passes"),

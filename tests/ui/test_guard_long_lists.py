@@ -1,7 +1,7 @@
 """Lists a guard acts on, on a large estate: every resident of a unit, every current pass and every
 open alarm is listed, or the page says how many it shows of how many (never cut silently).
 
-Each test builds just enough rows to cross the page's limit (20 residents, 200 passes or alarms)."""
+Each test builds just enough rows to cross the page's limit (20 residents, 100 passes, 200 alarms)."""
 
 from __future__ import annotations
 
@@ -66,9 +66,10 @@ def test_the_lookup_page_says_when_more_residents_match_than_it_shows(client: Te
     assert 'id="lookup-more"' in page and "显示前 20 条，共 26 条" in page, page[-3000:]
 
 
-def test_the_contractors_page_lists_every_current_pass(client: TestClient, site: Site) -> None:
-    """205 renovation crews hold a contractor pass valid now. The Contractors page lists all 205, so
-    an admin finds the oldest crews' passes there to end them, not only the newest 200."""
+def test_the_contractors_page_reaches_every_current_pass(client: TestClient, site: Site) -> None:
+    """205 renovation crews hold a contractor pass valid now. The Contractors page shows the newest
+    100 and says so (Review 65H: a list of hundreds drawn whole), and 显示更多 reaches all 205, so an
+    admin finds the oldest crews' passes there to end them; 查找 finds one by name."""
     gw = site.gw
 
     def issue(conn: sqlite3.Connection) -> list[int]:
@@ -82,8 +83,13 @@ def test_the_contractors_page_lists_every_current_pass(client: TestClient, site:
     ids = gw.on_worker(issue).result(timeout=60)
     log_in(client, ADMIN)
     page = client.get("/contractors").text
-    missing = [pid for pid in ids if f'data-pass="{pid}"' not in page]
+    assert page.count("data-pass=") == 100 and "显示前 100 条，共 205 条" in page
+    csrf = page.split('name="csrf" value="')[1].split('"')[0]
+    more = client.post("/contractors", data={"csrf": csrf, "shown": 300}).text
+    missing = [pid for pid in ids if f'data-pass="{pid}"' not in more]
     assert not missing, f"{len(missing)} current contractor passes are not on the page: {missing[:5]}..."
+    oldest = client.post("/contractors", data={"csrf": csrf, "q": "装修队000"}).text
+    assert re.findall(r'data-pass="(\d+)"', oldest) == [str(ids[0])]
 
 
 def _alarms(site: Site, open_count: int, closed_count: int) -> list[int]:

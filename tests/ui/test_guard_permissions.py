@@ -20,13 +20,16 @@ CHANGES = {"POST", "PUT", "PATCH", "DELETE"}
 # CSRF tokens, tested in test_guard_auth); and /old-browser, which changes nothing (the answer to a
 # page's form sent without its script: tests/ui/test_old_tablet_browser.py); and /lookup, the lookup
 # page's search, a read posted to keep a phone number out of the address (a page: anonymous goes to
-# the login; the session's token: tests/ui/test_privacy_fix45_lookup_address.py).
+# the login; the session's token: tests/ui/test_privacy_fix45_lookup_address.py), as the visitors'
+# and contractors' lists' 查找 are (tests/ui/test_visitor_list_fix65h2.py).
 OPEN = {
     ("POST", "/api/session"),
     ("POST", "/login"),
     ("POST", "/logout"),
     ("POST", "/old-browser"),
     ("POST", "/lookup"),
+    ("POST", "/visitors"),
+    ("POST", "/contractors"),
 }
 ADMIN_ONLY = {
     ("POST", "/api/contractors"),
