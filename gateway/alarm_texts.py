@@ -145,6 +145,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "of its residents, vehicles, cards and slots not yet; on the box, run `gateway import -c CONFIG` "
         "(CONFIG being the site config) to finish it",
     ),
+    "import_unfinished.before_upgrade": (  # staged before schema 70: its steps kept no count of rows in
+        "网关上的一次导入（{files}）未完成：由升级前的版本暂存，其 {total} 行中已写入多少行不详，"
+        "其余住户、车辆、卡和车位可能尚未生效："
+        "请在网关上运行 gateway import -c 站点配置文件 完成未写完的导入",
+        "an import on the box ({files}) was left unfinished: the release before the upgrade staged it, and "
+        "how many of its {total} rows are in is not known, the rest of its residents, vehicles, cards and "
+        "slots not yet; on the box, run `gateway import -c CONFIG` (CONFIG being the site config) to "
+        "finish it",
+    ),
     "import_unfinished.unreadable": (  # its staging file damaged, or root's (a `sudo gateway import`)
         "网关上的一次导入未完成，其暂存文件 {staging} 无法读取，可能只写入了一部分："
         "请在网关上运行 gateway import -c 站点配置文件，按其提示完成未写完的导入",

@@ -59,7 +59,9 @@ def _text(left: Left) -> AlarmText:
     if left.unreadable:
         return AlarmText("import_unfinished.unreadable", {"staging": str(left.staging)})
     files = list(left.files)
-    return AlarmText("import_unfinished", {"files": files, "done": left.done or 0, "total": left.total or 0})
+    if left.done is None:  # staged by the release before the upgrade, which kept no count of it
+        return AlarmText("import_unfinished.before_upgrade", {"files": files, "total": left.total or 0})
+    return AlarmText("import_unfinished", {"files": files, "done": left.done, "total": left.total or 0})
 
 
 def _raise_or_reword(conn: sqlite3.Connection, source: str, text: AlarmText, at: datetime) -> bool:
@@ -77,6 +79,16 @@ def _warn(left: Left) -> None:
             "fix=run `%s` on the box (CONFIG being the site config) and do what it says",
             left.staging,
             left.unreadable,
+            FINISH,
+        )
+        return
+    if left.done is None:
+        log.warning(
+            "an import of %s was left unfinished by the release before the upgrade, which staged it: how "
+            "many of its %d rows are in the store is not known; fix=run `%s` on the box (CONFIG being the "
+            "site config) to finish it (README, Large imports)",
+            ", ".join(left.files),
+            left.total,
             FINISH,
         )
         return

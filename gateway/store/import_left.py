@@ -30,7 +30,8 @@ IMPORT_LOCK = "import.lock"
 
 @dataclass(frozen=True, slots=True)
 class Left:
-    """An unfinished import: its files and how many of its `total` rows are `done` (in the store);
+    """An unfinished import: its files and how many of its `total` rows are `done` (in the store),
+    None where a release before schema 70 staged it (its steps kept no record of how far they got);
     `unreadable`, with none of them, where its staging file cannot be read (damaged, or a
     `sudo gateway import` left it root's): part of it may be in all the same."""
 
@@ -73,21 +74,28 @@ def unfinished_import(data_dir: Path, db_path: Path) -> Left | None:
         return None
     try:
         with closing(open_read_only(staging, 1)) as conn:
-            row = conn.execute("SELECT import_id, files, total FROM meta").fetchone()
-        if row is None:
+            cursor = conn.execute("SELECT * FROM meta")  # a file staged before schema 70 has no steps_kept
+            found = cursor.fetchone()
+        if found is None:
             return None
-        import_id, files, total = str(row[0]), [str(f) for f in json.loads(row[1])], int(row[2])
+        row = dict(zip([d[0] for d in cursor.description], found, strict=True))
+        import_id, files, total = (
+            str(row["import_id"]),
+            [str(f) for f in json.loads(row["files"])],
+            int(row["total"]),
+        )
+        steps_kept = bool(row.get("steps_kept"))
     except sqlite3.Error as exc:
         if str(exc) == "no such table: meta":  # as csv_staging.read_staged takes it
             return None
         return Left(staging, unreadable=str(exc))
-    except (ValueError, TypeError) as exc:  # a damaged page that still reads
+    except (ValueError, TypeError, KeyError) as exc:  # a damaged page that still reads
         return Left(staging, unreadable=f"its record of the import is damaged: {exc}")
     with closing(open_read_only(db_path, 5)) as conn:
         if csv_steps.finished(conn, import_id):
             return None
-        # No row before its first step is in; nor for a file a release before schema 70 staged,
-        # which may have written more (the next run writes that one again from its first row).
-        found = conn.execute("SELECT done FROM import_steps WHERE import_id = ?", (import_id,)).fetchone()
-    done = min(int(found[0]), total) if found else 0
-    return Left(staging, tuple(files), done, total)
+        # No row before its first step is in.
+        step = conn.execute("SELECT done FROM import_steps WHERE import_id = ?", (import_id,)).fetchone()
+    if not steps_kept:  # staged by a release before schema 70, whose steps kept no record: not known
+        return Left(staging, tuple(files), None, total)
+    return Left(staging, tuple(files), min(int(step[0]), total) if step else 0, total)
