@@ -678,10 +678,12 @@ def _gateway_down(conn: sqlite3.Connection, first: First, step: Step, boot_id: s
     """The stretches the gateway was down that this boot's starts kept on the old clock (gateway/
     store/gateway_down.py): each one's end (the start), and its beginning where that is of this
     boot too, on the old clock with its end (the service restarted before NTP came: the heartbeat,
-    or the start less the monotonic time since it); and this boot's heartbeat. Left, the power cut
-    before the boot was none in the report (fake-hwclock's boot time reads before the last
-    heartbeat), or a restart on the old clock was days. A beginning counted back from a start on the
-    new clock stays, as its end does, however long before the step it reads."""
+    or the start less the monotonic time since it); and this boot's heartbeat, with when heartbeats
+    began where this boot's start began them. Left, the power cut before the boot was none in the
+    report (fake-hwclock's boot time reads before the last heartbeat), a restart on the old clock
+    was days, or the days the box was off before the first start after the upgrade read as days it
+    ran through (Review 65U). A beginning counted back from a start on the new clock stays, as its
+    end does, however long before the step it reads."""
     rows = conn.execute(
         "SELECT id, from_at, to_at, from_boot FROM gateway_down WHERE id >= ?", (first["gateway_down"],)
     ).fetchall()
@@ -694,6 +696,12 @@ def _gateway_down(conn: sqlite3.Connection, first: First, step: Step, boot_id: s
         if new != stored:
             conn.execute("UPDATE gateway_down SET from_at = ?, to_at = ? WHERE id = ?", (*new, down_id))
             moved += 1
+    row = conn.execute("SELECT began FROM gateway_heartbeat WHERE boot = ?", (boot_id,)).fetchone()
+    began = None if row is None else from_db(row[0])
+    if began is not None and step.of_boot(began):
+        conn.execute(
+            "UPDATE gateway_heartbeat SET began = ? WHERE boot = ?", (to_db(began + step.by), boot_id)
+        )
     return moved + _move_rows(conn, "gateway_heartbeat", "boot = ?", (boot_id,), ("at",), step)
 
 
