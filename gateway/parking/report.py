@@ -183,12 +183,18 @@ _LET_IN = f"({_LET_IN_CORRECTED} OR {_LET_IN_AFTER})"
 # the opening writes no passage to the log, it closes the stay (closed_by 'hand', at the opening),
 # so each is one exit by its stay, its class and what it came in as (_left_as). Its hold or
 # refusal is no passage, and the camera's read of it as it pulls away is let through again (flag
-# again, not counted): it is counted once. An admin's close (标记离场: a car that left unseen) is
-# no exit, only a correction. Read on the index of exit times.
+# again, not counted): it is counted once. So is a car held there with no entry record (its entry
+# misread) and let out so, whose entry a plate correction moves onto it later: its stay is closed
+# at the opening (closed_by 'correction', its exit_event the decision the opening ended, gateway/
+# store/corrections.py _LET_OUT_UNRECORDED); one closed at an exit that let the car through is
+# counted by that exit's passage. An admin's close (标记离场: a car that left unseen) is no exit,
+# only a correction. Read on the index of exit times.
 _LET_OUT_BY_HAND = """
 SELECT s.exited_at, s.class, s.billing, coalesce(s.redecided_reason, a.reason)
 FROM stays s INDEXED BY stays_exited LEFT JOIN access_log a ON a.event_id = s.entry_event
-WHERE s.exited_at >= ? AND s.exited_at < ? AND s.closed_by = 'hand'
+WHERE s.exited_at >= ? AND s.exited_at < ?
+  AND (s.closed_by = 'hand' OR s.closed_by = 'correction'
+       AND EXISTS (SELECT 1 FROM let_outs_by_hand o WHERE o.held_event = s.exit_event))
 """
 # What a stay's car leaves as by its billing (gateway/core/decide.py _leaves_as).
 _BILLING_KIND = {"slot": "resident", "monthly": "monthly", "temporary": "temporary"}
