@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime
+from typing import Any
 
 from gateway.core.model import BUTTON, is_passage
 from gateway.events import AccessEvent
@@ -133,11 +134,22 @@ def write_event(conn: sqlite3.Connection, ev: AccessEvent, direction: str, lane_
             car,
         ),
     )
-    enqueue(conn, "access", ev.upstream(), ev.at, ev.event_id)
+    enqueue(conn, "access", _sent(conn, ev), ev.at, ev.event_id)
     # A car decided again while still at the lane opened the gate once more: its passage was
     # recorded by the first decision, so no stay or presence changes.
     if ev.admitted and is_passage(ev.flags):
         _move(conn, ev, at, direction, lane_type)
+
+
+def _sent(conn: sqlite3.Connection, ev: AccessEvent) -> dict[str, Any]:
+    """`ev`'s access record for the centre. A pass's QR at a vehicle lane names the car registered
+    with the pass by its plate, the plate its stay is recorded on (_plate_of_car): only a pass
+    without a plate goes up with `vehicle.plate` null, as a card that names no car (docs/mqtt.md).
+    Before, every pass's QR went up so, and the centre could not tell which car came in."""
+    sent = ev.upstream()
+    if sent["vehicle"] is not None and sent["vehicle"]["plate"] is None:
+        sent["vehicle"]["plate"] = _plate_of_car(conn, ev)
+    return sent
 
 
 def _move(conn: sqlite3.Connection, ev: AccessEvent, at: str, direction: str, lane_type: str) -> None:
