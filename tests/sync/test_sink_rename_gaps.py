@@ -64,7 +64,7 @@ def test_records_sent_again_after_a_rename_are_not_missing_for_ever(
         # And the three sent again: the newest of them may be the first start's sync_request,
         # which may reach the sink after the new records (seen: 2 duplicates read once they
         # were stored, on a loaded box). Not sent again, this gives up and the assert says so.
-        wait_for("the three sent again", lambda: _duplicates(db) >= 3, 20)
+        wait_for("the three sent again", lambda: _duplicates(db) >= 3, 60)
     with sqlite3.connect(db) as c:
         gaps = dict(c.execute("SELECT site, missing FROM site_gaps").fetchall())
         dup = c.execute("SELECT sum(duplicates) FROM sites").fetchone()[0]
