@@ -295,7 +295,8 @@ def build_report(
             "period_end": end.isoformat(),
             "built_at": built_at.isoformat(),
         }
-        body.update(_traffic(conn, lanes, s, e))
+        let_out = _let_out_by_hand(conn, s, e)  # read once: the exits, and the closed hours' too
+        body.update(_traffic(conn, lanes, s, e, let_out))
         body["visitors_registered"] = _visitors(conn, s, e)
         body["materials_out"] = _materials(conn, s, e)
         body["parking"] = _parking(conn, start, end)
@@ -305,7 +306,7 @@ def build_report(
         body["patrol"] = _patrol(conn, s, e)
         body["monthly_expiring"] = _monthly(conn, e, to_db(end + timedelta(days=reminder_days)), tz)
         history = closed or ClosedHistory()
-        body["closed_management"] = _closed(conn, lanes, s, e, start, end, history, tz)
+        body["closed_management"] = _closed(conn, lanes, s, e, start, end, history, tz, let_out)
         if body["closed_management"] is not None:
             # Counted nobody while it was off: the office reads how much of the closed hours that was
             # (null with gateway_down: nobody kept it then).
@@ -353,7 +354,11 @@ def _gateway_down(
     return {"seconds": sum(d.seconds for d in down), "stretches": stretches}, down
 
 
-def _traffic(conn: sqlite3.Connection, lanes: dict[str, LaneRules], s: str, e: str) -> dict[str, Any]:
+def _traffic(
+    conn: sqlite3.Connection, lanes: dict[str, LaneRules], s: str, e: str, let_out: list[tuple[str, str, str]]
+) -> dict[str, Any]:
+    """The period's passages by lane kind and direction; `let_out`: the vehicles the guard's opening
+    let out at an exit (_let_out_by_hand), one exit each."""
     vehicles: dict[str, dict[str, Any]] = {
         d: {"total": 0, "by_class": dict.fromkeys(CLASSES, 0), "by_kind": dict.fromkeys(KINDS, 0)}
         for d in ("entries", "exits")
@@ -388,7 +393,7 @@ def _traffic(conn: sqlite3.Connection, lanes: dict[str, LaneRules], s: str, e: s
         bucket["total"] += n
         bucket["by_kind"][reason] = bucket["by_kind"].get(reason, 0) + n
     out = vehicles["exits"]
-    for _, vclass, kind in _let_out_by_hand(conn, s, e):
+    for _, vclass, kind in let_out:
         out["total"] += 1
         out["by_class"][vclass] = out["by_class"].get(vclass, 0) + 1
         out["by_kind"][kind] = out["by_kind"].get(kind, 0) + 1
@@ -675,6 +680,7 @@ def _closed(
     end: datetime,
     history: ClosedHistory,
     tz: ZoneInfo,
+    let_out: list[tuple[str, str, str]],
 ) -> dict[str, Any] | None:
     """封闭式管理: people and vehicles registered both ways while a closed period was in force: those
     the gateway ran under then (a period lifted or begun by a config edit that day), not today's;
@@ -719,7 +725,7 @@ def _closed(
         elif direction == "entrance" and reason not in NOT_REFUSALS:
             counts[f"{who}_turned_away"] += 1
             turned_away[who][reason] += 1
-    for at_text, _, _ in _let_out_by_hand(conn, s, e):
+    for at_text, _, _ in let_out:
         if history.active(datetime.fromisoformat(at_text).astimezone(tz)):
             counts["vehicles_out"] += 1
     for kind, pass_id, out_text in conn.execute(
