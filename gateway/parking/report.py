@@ -690,19 +690,25 @@ def _closed(
     turned away, nor is anyone refused leaving, nor a car let in at that entrance soon after
     (_LET_IN_AFTER: registered at the booth as it waited). A vehicle the guard's opening let out
     at an exit is one out then (_LET_OUT_BY_HAND). A pass holder the guard checks out at the booth
-    while she is inside on foot is one person out then, her exit door's record after it none."""
+    while she is inside on foot is one person out then, her exit door's record after it none.
+    Vehicles are given by class too (REQUIREMENTS 5), as the traffic counts class them (_log_sql);
+    a rider at a motorcycle or bicycle lane is her vehicle's passage, as a car's driver is, not
+    also one of the people (who pass on foot)."""
     active = history.with_hours_in(start, end)
     registered, registered_for = _registered(conn, s, e, history, tz)
     if not active and not registered:
         return None
     counts: Counter[str] = Counter()
     turned_away: dict[str, Counter[str]] = {"people": Counter(), "vehicles": Counter()}
-    for at_text, lane_id, direction, lane_type, admitted, reason, holder_kind, holder_id in conn.execute(
-        "SELECT at, lane, direction, lane_type, admitted, reason, holder_kind, holder_id FROM access_log a "
-        f"WHERE at >= ? AND at < ? AND {_COUNTED} AND {_not_put_back('a')} "
-        f"AND (admitted = 1 OR NOT {_LET_IN})",
+    by_class = {way: dict.fromkeys(CLASSES, 0) for way in ("in", "out", "turned_away")}
+    for *logged, vclass in conn.execute(
+        "SELECT a.at, a.lane, a.direction, a.lane_type, a.admitted, a.reason, a.holder_kind, a.holder_id, "
+        "coalesce(a.class, v.class, 'car') FROM access_log a LEFT JOIN vehicles v ON v.id = a.vehicle_id "
+        f"WHERE a.at >= ? AND a.at < ? AND {_COUNTED} AND {_not_put_back('a')} "
+        f"AND (a.admitted = 1 OR NOT {_LET_IN})",
         (s, e),
     ):
+        at_text, lane_id, direction, lane_type, admitted, reason, holder_kind, holder_id = logged
         at = datetime.fromisoformat(at_text).astimezone(tz)
         if not history.active(at):
             continue
@@ -721,13 +727,19 @@ def _closed(
                 left = _checked_out_inside(conn, holder_kind, holder_id)
                 if left is not None and left[0] <= at:
                     continue  # counted out when the guard checked her out
-            counts[f"{who}_{'in' if direction == 'entrance' else 'out'}"] += 1
+            way = "in" if direction == "entrance" else "out"
         elif direction == "entrance" and reason not in NOT_REFUSALS:
-            counts[f"{who}_turned_away"] += 1
+            way = "turned_away"
             turned_away[who][reason] += 1
-    for at_text, _, _ in let_out:
+        else:
+            continue
+        counts[f"{who}_{way}"] += 1
+        if who == "vehicles":
+            by_class[way][vclass] = by_class[way].get(vclass, 0) + 1
+    for at_text, vclass, _ in let_out:
         if history.active(datetime.fromisoformat(at_text).astimezone(tz)):
             counts["vehicles_out"] += 1
+            by_class["out"][vclass] = by_class["out"].get(vclass, 0) + 1
     for kind, pass_id, out_text in conn.execute(
         "SELECT kind, id, checked_out_at FROM passes WHERE checked_out_at >= ? AND checked_out_at < ?", (s, e)
     ):
@@ -752,6 +764,8 @@ def _closed(
             for p in dict.fromkeys((*active, *registered_for))
         ],
         **{k: counts.get(k, 0) for k in keys},
+        # Cars, motorcycles and bicycles apart (REQUIREMENTS 5): each sums to its total above.
+        **{f"vehicles_{way}_by_class": c for way, c in by_class.items()},
         "turned_away_by_reason": {who: dict(sorted(c.items())) for who, c in turned_away.items()},
         "visitors_registered": registered.get("visitor", 0),
         "contractors_registered": registered.get("contractor", 0),
