@@ -30,7 +30,14 @@ class MaterialsIn(BaseModel):
         None, ge=1, le=MAX_ID, description="The contractor's or visitor's pass; its unit if it has one."
     )
     host_building: str = Field("", max_length=20, description="No pass or unit on it: the owner's building.")
-    host_unit: str = Field("", max_length=20, description="No pass or unit on it: the owner's unit.")
+    host_unit: str = Field(
+        "", max_length=20, description="No pass or unit on it: the owner's unit, the room after it if typed."
+    )
+    host_room: str = Field(
+        "",
+        max_length=20,
+        description="The owner's flat (1201) in that unit: the pass's own, if it names one, when left out.",
+    )
     plate: str = Field("", max_length=16, description="The vehicle it leaves in, if any.")
 
 
@@ -45,6 +52,9 @@ class MaterialsOut(BaseModel):
     company: str | None
     host_building: str
     host_unit: str
+    host_room: str = Field(
+        description="The flat in that unit, as the register writes it; empty if not named."
+    )
     items: str
     plate: str | None
     at: str = Field(description="Local time, ISO 8601 with its offset.")
@@ -88,6 +98,7 @@ def materials_out(
                 pass_id=body.pass_id,
                 host_building=body.host_building.strip(),
                 host_unit=body.host_unit.strip(),
+                host_room=body.host_room.strip(),
                 plate=plate,
             )
         ),

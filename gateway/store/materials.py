@@ -16,15 +16,16 @@ from gateway.errors import NotFound, Refused
 from gateway.privacy import mask_name, mask_numbers_in
 from gateway.store.audit import audit, transaction
 from gateway.store.outbox import enqueue
-from gateway.store.units import host_units, named_unit
+from gateway.store.units import host_units, loose_key, named_unit, room_in, rooms_typed
 from gateway.timefmt import local_iso, to_db
 
 # The pass by the centre's `ref` too (null for one registered at the booth): a pass the centre sent
 # down never goes up as created, and a crew's pass that runs out is never checked out, so the
 # gateway's `pass_id` alone names one the centre never heard of (docs/mqtt.md, materials).
 _SELECT = (
-    "SELECT m.id, m.pass_id, p.ref AS pass_ref, m.host_building, m.host_unit, m.items, m.plate, m.at, "
-    "m.actor, p.kind, p.name, p.company FROM materials_out m LEFT JOIN passes p ON p.id = m.pass_id"
+    "SELECT m.id, m.pass_id, p.ref AS pass_ref, m.host_building, m.host_unit, m.host_room, m.items, "
+    "m.plate, m.at, m.actor, p.kind, p.name, p.company FROM materials_out m "
+    "LEFT JOIN passes p ON p.id = m.pass_id"
 )
 
 
@@ -37,17 +38,22 @@ def record_materials_out(
     pass_id: int | None = None,
     host_building: str = "",
     host_unit: str = "",
+    host_room: str = "",
     plate: str | None = None,
 ) -> dict[str, Any]:
     """Record materials carried out; the unit is the pass's when a pass is named and has one,
-    else the one given, where a resident must live. A phone or ID number in `items` (the mover's,
-    搬家公司 王师傅 138…) is kept and sent masked, as every other text a guard types."""
+    else the one given, where a resident must live. The flat too (`host_room`, or a room typed
+    after the unit, 2单元1201; else the pass's own, 2-301 on it): a unit's stairwell holds several
+    households, and the centre tells the owner of that one. A phone or ID number in `items` (the
+    mover's, 搬家公司 王师傅 138…) is kept and sent masked, as every other text a guard types."""
     items = mask_numbers_in(items.strip())
     if not items:
         raise Refused(
             "say what is carried out", fix="list the items, e.g. 旧橱柜 1 套, 电钻 2 把", code="items_needed"
         )
     note = ""  # the pass's own unit, when the guard named the owner's instead
+    given = (host_building, host_unit)
+    pass_host = ("", "")  # the pass's own building and unit, for its room
     with transaction(conn):
         if pass_id is not None:
             host = conn.execute(
@@ -55,7 +61,6 @@ def record_materials_out(
             ).fetchone()
             if host is None:
                 raise NotFound(f"no pass {pass_id}", fix="scan the pass's QR code or look it up")
-            given = (host_building, host_unit)
             # The pass's unit read as the visitor form took it (三栋 / 二单元 for 3栋 2单元), where a
             # resident lives now or is moving in (arriving: a crew renovates a flat before its owner moves
             # in, on a contractor's pass the visitor form does not check; review 64Ro):
@@ -75,21 +80,60 @@ def record_materials_out(
                 )
             else:
                 host_building, host_unit = on_pass
+                pass_host = host
         else:
             host_building, host_unit = _check_unit(conn, host_building, host_unit, at)
+        room = _room(conn, (host_building, host_unit), given, host_room, pass_host, at)
         # Whether typed or the pass's, the unit as the register writes it (named_unit): one unit typed
         # as the pages show it (8栋 1单元), issued on a pass as the centre sent it (8 1) or as guards
         # write it (八栋 一单元) is stored one way, and the daily report counts it once.
         cur = conn.execute(
-            "INSERT INTO materials_out (pass_id, host_building, host_unit, items, plate, at, actor) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (pass_id, host_building, host_unit, items, plate, to_db(at), actor),
+            "INSERT INTO materials_out (pass_id, host_building, host_unit, host_room, items, plate, at, "
+            "actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (pass_id, host_building, host_unit, room, items, plate, to_db(at), actor),
         )
         row = get_materials(conn, int(cur.lastrowid or 0))
         sent = materials_record(row, at.tzinfo)
         enqueue(conn, "materials", {"op": "out", "at": sent["at"], "record": sent}, at)
-        audit(conn, at, actor, "materials.out", f"unit:{host_building} {host_unit}", items + note)
+        flat = f" (room {room})" if room else ""
+        audit(conn, at, actor, "materials.out", f"unit:{host_building} {host_unit}", items + flat + note)
     return row
+
+
+def _room(
+    conn: sqlite3.Connection,
+    unit: tuple[str, str],
+    given: tuple[str, str],
+    typed: str,
+    on_pass: tuple[str, str],
+    at: datetime,
+) -> str:
+    """The flat of `unit` (as the register writes it) the materials left from, as the register
+    writes its room: `typed` in a field of its own, else a room typed after the unit `given`
+    (2单元1201, 3栋2单元1201, 3-2-1201) or in its place (3栋 / 1201, which found the unit), else
+    the pass's own (`on_pass`: its building and unit, 3栋 / 2-301, where it is the unit's); "" for
+    none. One typed that is none of the unit's recorded rooms is refused (a typo would tell the
+    wrong owner, or nobody); the pass's, issued with a slip, is left out."""
+    key = loose_key(*unit)
+    rooms = [r for k, r in rooms_typed(*given) if k == key]
+    if not typed.strip() and not rooms and given[1].strip() and loose_key(*given) != key:
+        # The room typed as the unit (3栋 / 1201), where the register records it: it named the unit.
+        found = room_in(conn, *unit, given[1], at, arriving=True)
+        return found or ""
+    wanted = typed.strip() or (rooms[0] if rooms else "")
+    if wanted:
+        found = room_in(conn, *unit, wanted, at, arriving=True)
+        if found is None:
+            place = f"{unit[0]} {unit[1]}"
+            raise Refused(
+                f"no resident of {place} lives in room {wanted}",
+                fix="check the room with the owner, or leave it out",
+                code="no_such_room",
+                data={"unit": place, "room": wanted},
+            )
+        return found
+    kept = [r for k, r in rooms_typed(*on_pass) if k == key]
+    return (room_in(conn, *unit, kept[0], at, arriving=True) or "") if kept else ""
 
 
 def _check_unit(

@@ -315,3 +315,38 @@ def named_unit(
     where nobody lives, or none lives any longer) or more than one (a room two units hold)."""
     units = host_units(conn, building, unit, at, whole_building=False, arriving=arriving)
     return units[0] if len(units) == 1 else None
+
+
+def rooms_typed(building: str, unit: str) -> list[tuple[tuple[str, str], str]]:
+    """The rooms a host's building and unit fields name after a unit, each with that unit (as
+    loose_key gives it), read as host_readings reads them: the unit field with its room after it
+    (3栋 / 2单元1201, 3栋 / 2-301) or the flat typed whole (3栋2单元1201, 3-2-301). Empty where no
+    room follows a unit (3栋 / 2单元, or a room alone in the unit's place: room_in reads that)."""
+    building = unicodedata.normalize("NFKC", building).translate(AS_HYPHEN).strip()
+    unit = unicodedata.normalize("NFKC", unit).translate(AS_HYPHEN).strip()
+    found = []
+    split = _UNIT_ROOM.fullmatch(unit)
+    if split is not None:
+        found.append((loose_key(building, split["unit"]), split["room"]))
+    for text in {f"{building}{unit}", building if not unit else "", unit if not building else ""} - {""}:
+        for pattern in _LOOSE_WHOLE:
+            whole = pattern.fullmatch(text)
+            if whole is not None and whole["room"]:
+                found.append((loose_key(whole["building"], whole["unit"]), whole["room"]))
+    return found
+
+
+def room_in(
+    conn: sqlite3.Connection, building: str, unit: str, room: str, at: datetime, *, arriving: bool = False
+) -> str | None:
+    """`room` (1201, １２０１, 1201室) as the register writes it for a resident living in the unit
+    (spelt as the register writes it) at `at` (_living); as room_key gives it where the register
+    records no room there; "" for no room; None for one that is none of the unit's recorded rooms."""
+    if not room.strip():
+        return ""
+    wanted = loose_room(room)
+    rooms = [r for _, r in _living(conn, building, unit, at, arriving=arriving) if r]
+    for recorded in rooms:
+        if loose_room(recorded) == wanted:
+            return recorded
+    return None if rooms else room_key(room)

@@ -965,6 +965,11 @@ TEXTS: dict[str, tuple[str, str]] = {
         "通行证上的 {unit} 没有登记业主，请填写业主的楼栋单元",
         "No resident lives in {unit}, the pass's unit: give the owner's building and unit",
     ),
+    # A flat typed for materials leaving that is none of the unit's recorded rooms (1501 for 1201).
+    "err.no_such_room": (
+        "{unit} 没有登记 {room} 房的业主，请核对房号，或不填房号",
+        "No resident of {unit} lives in room {room}: check the room, or leave it out",
+    ),
     "err.not_pass_unit": (
         "该通行证登记的是 {pass_unit}，与所填不符：楼栋单元请留空，按通行证登记",
         "The pass is for {pass_unit}: leave the unit out, the pass's own is used",
