@@ -264,6 +264,15 @@ _PASSES = [
     WHERE credentials.pass_id IS NOT excluded.pass_id OR credentials.valid_from IS NOT NULL
        OR credentials.valid_to IS NOT NULL OR credentials.hours != ''""",
 ]
+# The range's passes the booth ended (checked out) whose entry changes their window: the centre
+# extended or moved a permit after the booth ended it (the owner's complaint settled), and the pass
+# is open again (Review 66 E3: stored with its new end, it stayed checked out, its QR refused as
+# expired, and nothing told the centre). One sent again with its window unchanged (a daily
+# snapshot, a new company name) stays ended. Times compared as instants, however written.
+_REOPENED = f"""SELECT p.id, p.kind, p.name FROM staging.s_passes s JOIN passes p ON p.ref = s.ref
+    WHERE s.{R} AND p.checked_out_at IS NOT NULL
+      AND (julianday(s.valid_from) IS NOT julianday(p.valid_from)
+        OR julianday(s.valid_to) IS NOT julianday(p.valid_to) OR s.hours IS NOT p.hours)"""
 _D = f"SELECT k1 FROM staging.s_deletes WHERE {R} AND kind = "
 _SLOTS_DELETED = f"""SELECT sl.id FROM staging.s_deletes d
     JOIN slots sl ON sl.zone = d.k1 AND sl.number = d.k2 WHERE d.{R} AND d.kind = 'slot'"""
@@ -370,9 +379,13 @@ def run_rows(
         conn.create_function("mask_name", 1, mask_name, deterministic=True)  # for _KEPT_NAME
     if name == "vehicles":  # first, so that the entry then updates the car under its new plate
         _re_register(conn, now, params, delta)
+    reopened = conn.execute(_REOPENED, params).fetchall() if name == "passes" else []
     with withdrawn, struck_off:
         for sql in PHASES[phase][2]:
             conn.execute(sql, params)
+    for pass_id, kind, holder in reopened:
+        conn.execute("UPDATE passes SET checked_out_at = NULL WHERE id = ?", (pass_id,))
+        audit(conn, now, "central", f"{kind}.reopen", f"pass:{pass_id}", f"{mask_name(holder)} new window")
     if name == "residents":  # a lease renewed: a slot that passed over its car (lapsed) is handed now
         onto_slots_of_registered(conn, now, _CARS_OF_RESIDENTS_IN_RANGE, params)
     if name == "vehicles":  # a renewal of a car parked paying since its period ran out
