@@ -558,7 +558,8 @@ def _pass_list(
 def pass_page(request: Request, db: Db, pass_id: Id) -> Response:
     who = page_user(request, db)
     gw = guard_app(request).gw
-    p = pass_out(gw, pass_store.get_pass(db, pass_id), with_qr=True)
+    row = pass_store.get_pass(db, pass_id)
+    p = pass_out(gw, row, with_qr=True)
     active = "contractors" if p.kind == "contractor" else "visitors"
     # All of them: the first cabinets carried out on a three-month job are not to drop off the list.
     carried = materials_store.list_materials(db, pass_id=pass_id, limit=None)
@@ -573,6 +574,8 @@ def pass_page(request: Request, db: Db, pass_id: Id) -> Response:
         materials=[materials_view(gw, m) for m in carried],
         # A pass for no unit, or one nobody lives in: the guard names the owner's, as the API asks.
         ask_owner=materials_store.owner_to_name(db, p.host_building, p.host_unit, gw.now()),
+        # 延期 Extend: an admin's, on a pass not ended and not the centre's (which extends its own).
+        extend=who.is_admin and row["ref"] is None and not row["checked_out_at"],
     )
 
 

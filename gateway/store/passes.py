@@ -264,6 +264,54 @@ def check_out(conn: sqlite3.Connection, pass_id: int, at: datetime, actor: str) 
     return row
 
 
+def extend(
+    conn: sqlite3.Connection, pass_id: int, valid_to: datetime, at: datetime, actor: str
+) -> dict[str, Any]:
+    """The same pass, its QR and plate, given a later end (延期): a crew's job runs on. Those of its
+    party inside on foot stay inside on it and walk out on the QR they walked in on: on a new pass
+    each exit was one with no entry record, and the old pass kept them inside for a week (Review 66
+    E2). Not a pass checked out (issue a new one), nor one the centre sent down (its next snapshot
+    would put the old end back: the centre extends it). The same end again (a retry after a lost
+    answer) answers the pass as it is."""
+    with transaction(conn):
+        row = _get(conn, pass_id)
+        if row["checked_out_at"]:
+            raise Conflict(f"pass {pass_id} was checked out", fix="issue a new pass", code="pass_ended")
+        if row["ref"] is not None:
+            raise Conflict(
+                f"pass {pass_id} is the central server's ({row['ref']})",
+                fix="extend it at the property office's system: it sends the new end down",
+                code="central_pass",
+            )
+        end = to_db(valid_to)
+        if end == row["valid_to"]:
+            return row
+        if end < row["valid_to"]:
+            until = local_iso(row["valid_to"], at.tzinfo)
+            raise Refused(
+                f"valid_to: pass {pass_id} already runs to {until}",
+                fix="give a later end; to end the pass now, check it out",
+                code="invalid_pass",
+                data={"valid_to": until},
+            )
+        was = local_iso(row["valid_to"], at.tzinfo)
+        conn.execute("UPDATE passes SET valid_to = ? WHERE id = ?", (end, pass_id))
+        # Its QR, and its plate where the plate is still this pass's (not handed to a later visit).
+        conn.execute("UPDATE credentials SET valid_to = ? WHERE pass_id = ?", (end, pass_id))
+        row = _get(conn, pass_id)
+        enqueue(conn, "pass", {"op": "extended", "at": at.isoformat(), "pass": upstream(row, at)}, at)
+        until = local_iso(end, at.tzinfo)
+        audit(
+            conn,
+            at,
+            actor,
+            f"{row['kind']}.extend",
+            f"pass:{pass_id}",
+            f"{mask_name(row['name'])} {was} -> {until}",
+        )
+    return row
+
+
 def _checked_out_by(conn: sqlite3.Connection, pass_id: int) -> str | None:
     """Who checked the pass out: its check_out audit row's actor (a pass is checked out once). By
     the target alone, never by the pass's time: NTP re-dates checked_out_at (store/redate.py), never

@@ -34,7 +34,10 @@ AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
     "visitor.check_out": ("访客离开", "Visitor checked out"),
     "contractor.register": ("办理施工通行证", "Contractor pass issued"),
     "contractor.check_out": ("施工人员离开", "Contractor checked out"),
-    # A pass the booth ended, opened again by the centre's new window for it (gateway/sync/apply.py).
+    # The same pass and QR given a later end (延期), by an admin; or a pass the booth ended opened
+    # again by the centre's new window for it (gateway/sync/apply.py).
+    "visitor.extend": ("访客通行证延期", "Visitor pass extended"),
+    "contractor.extend": ("施工通行证延期", "Contractor pass extended"),
     "visitor.reopen": ("中心更改有效期，访客通行证恢复有效", "Visitor pass reopened by the centre"),
     "contractor.reopen": ("中心更改有效期，施工通行证恢复有效", "Contractor pass reopened by the centre"),
     "materials.out": ("物品出门登记", "Materials let out"),

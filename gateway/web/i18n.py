@@ -339,6 +339,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "pass.hours": ("每日时段", "Daily hours"),
     "pass.company": ("单位", "Company"),
     "pass.by": ("登记人", "Registered by"),
+    # An admin's 延期 on the pass page: the same pass and QR, a later end (Review 66 E2).
+    "pass.extend": ("延期", "Extend"),
+    "pass.extend_to": ("延期至", "Extend to"),
+    "pass.extend_hint": (
+        "同一通行证、同一二维码继续使用，场内人员凭原码出门；不要为续期另办新证",
+        "The same pass and QR carry on, and those inside walk out on it: do not issue a new pass to renew",
+    ),
     # A pass for several people (人数) says so where it is checked and listed: 赵师傅 · 4人.
     "pass.people": ("{n}人", "{n} people"),
     "state.active": ("有效", "Valid"),
@@ -969,6 +976,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "err.no_such_room": (
         "{unit} 没有登记 {room} 房的业主，请核对房号，或不填房号",
         "No resident of {unit} lives in room {room}: check the room, or leave it out",
+    ),
+    "err.pass_ended": (
+        "该通行证已离开登记，不能延期，请重新办理",
+        "The pass was checked out: issue a new one",
+    ),
+    "err.central_pass": (
+        "该通行证由物业中心下发，请在中心系统延期",
+        "The property office's system issued this pass: extend it there",
     ),
     "err.not_pass_unit": (
         "该通行证登记的是 {pass_unit}，与所填不符：楼栋单元请留空，按通行证登记",

@@ -33,6 +33,7 @@ OPEN = {
 }
 ADMIN_ONLY = {
     ("POST", "/api/contractors"),
+    ("POST", "/api/passes/{pass_id}/extend"),
     ("POST", "/api/credentials/unblock"),
     ("POST", "/api/credentials/{credential_id}/unblock"),
     ("DELETE", "/api/credentials/{credential_id}"),
