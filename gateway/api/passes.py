@@ -33,7 +33,14 @@ from gateway.api.deps import (
 )
 from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
-from gateway.core.windows import DIFFERENT_END_OR_EMPTY, Window, asked_of_each_occupant, hours_text
+from gateway.core.windows import (
+    DIFFERENT_END_OR_EMPTY,
+    Validity,
+    Window,
+    asked_of_each_occupant,
+    first_open,
+    hours_text,
+)
 from gateway.privacy import IdKind, id_number_problem, mask_name, normalize_number
 from gateway.runtime.gateway import Gateway
 from gateway.store import passes as store
@@ -405,6 +412,8 @@ def _new_pass(
         vehicle_class=body.vehicle_class,
         occupants=occupants,
     )
+    if kind == "contractor":
+        _opens_some_time(gw, start, end, hours)
     if kind == "visitor":
         required = required_fields(gw, start, end)
         missing = sorted(required - new.registered_fields())
@@ -427,6 +436,25 @@ def _new_pass(
                 fields=missing + unnamed,
             )
     return new
+
+
+def _opens_some_time(gw: Gateway, start: datetime, end: datetime, hours: tuple[str, ...]) -> None:
+    """A crew's pass that closed-management periods refusing contractors keep out at every moment
+    of its window and hours (08:00-18:00 to 30 April, under 07:00-21:00 to 31 May) is refused: its
+    QR would open no door on any day of it, with nothing said when it was issued (Review 66 E).
+    Visitors are told a period's rules up front too (visitor_rules)."""
+    validity = Validity(start, end, tuple(Window.parse(h) for h in hours))
+    if first_open(validity, gw.site.policy.closed_periods, "contractor", gw.site.tz) is not None:
+        return
+    raise ApiError(
+        422,
+        "closed_management",
+        "closed management turns contractors away all through this pass's days and hours: its QR "
+        "would open no door",
+        "give hours outside the closed hours, or an end after the period; or admit contractors in "
+        'the period (policy.closed_management contractors = "admit")',
+        fields=["hours", "valid_to"],
+    )
 
 
 def _fields_of(problems: list[str]) -> list[str]:

@@ -7,6 +7,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from itertools import pairwise
+from typing import cast
 
 from gateway.typed import DASHES, typed
 
@@ -316,6 +317,51 @@ def _hours_within(period: ClosedPeriod, start: datetime, end: datetime) -> list[
                 found.append((max(opens, start), min(closes, end)))
         day += timedelta(days=1)
     return found
+
+
+def first_open(
+    validity: Validity, periods: Sequence[ClosedPeriod], holder_kind: str, tz: tzinfo | None
+) -> datetime | None:
+    """The first moment a pass with `validity` (both bounds given) is within its window and hours
+    and outside the hours of every period of `periods` that keeps `holder_kind` out (those apply
+    together, as at the gate); None where there is none: the pass could never open a door (a crew's
+    08:00-18:00 to 30 April, under a period closed to contractors 07:00-21:00 to 31 May). Its last
+    night's tail counts (Validity.ends); a night whose tail runs into its first day is taken as
+    open, so a pass that could open is never said not to."""
+    assert validity.valid_from is not None and validity.valid_to is not None
+    start = validity.valid_from.astimezone(tz)
+    end = cast(datetime, validity.ends(tz))
+    keeping_out = [p for p in periods if p.keeps_out(holder_kind, ())]
+    day = start.date() - timedelta(days=1)
+    while day <= end.date():
+        spans = (
+            [(start, end)]
+            if not validity.windows
+            else [
+                (
+                    datetime.combine(day, w.start, tz),
+                    datetime.combine(day + timedelta(days=1 if w.crosses_midnight else 0), w.end, tz),
+                )
+                for w in validity.windows
+                if day.weekday() in w.weekdays
+            ]
+        )
+        for opens, closes in sorted(spans):
+            opens, closes = max(opens, start), min(closes, end)
+            if opens >= closes:
+                continue
+            shut = sorted(c for p in keeping_out for c in _hours_within(p, opens, closes))
+            reached = opens
+            for shut_from, shut_to in shut:
+                if shut_from > reached:
+                    break
+                reached = max(reached, shut_to)
+            if reached < closes:
+                return reached
+        if not validity.windows:
+            return None
+        day += timedelta(days=1)
+    return None
 
 
 def stored_windows(hours: str) -> tuple[Window, ...]:

@@ -977,6 +977,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "{unit} 没有登记 {room} 房的业主，请核对房号，或不填房号",
         "No resident of {unit} lives in room {room}: check the room, or leave it out",
     ),
+    # A crew's pass that closed management would keep out at every moment of it (Review 66 E).
+    "err.closed_management": (
+        "封闭管理期间施工人员不予放行：此通行证的日期和时段内无法进门，请改到封闭时段以外，或延长至封闭管理结束后",
+        "Closed management turns contractors away all through this pass's days and hours: give hours "
+        "outside the closed hours, or an end after the period",
+    ),
     "err.pass_ended": (
         "该通行证已离开登记，不能延期，请重新办理",
         "The pass was checked out: issue a new one",
