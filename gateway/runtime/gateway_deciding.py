@@ -17,7 +17,7 @@ from concurrent.futures import Future
 from dataclasses import replace
 
 from gateway.core import BUTTON, Decision, Facts, LaneRules, Policy, Presented, Reason, decide
-from gateway.core.model import NEIGHBOUR_LANE, is_passage
+from gateway.core.model import NEIGHBOUR_LANE, REFUSED_AGAIN, is_passage
 from gateway.events import AccessEvent
 from gateway.parking.service import Before
 from gateway.runtime.gateway_acting import ActingOnDecisions
@@ -247,7 +247,9 @@ class Deciding(WhichCar, ActingOnDecisions):
         (a full or locked database still reads), for the guard who may open by hand; and why, as
         the flag `storage:<cause>` (full, unwritable, locked, damaged, or fault: a bug of the
         gateway's own), which his panel words: only a full disk sends him to free disk space
-        (docs/guard-app.md)."""
+        (docs/guard-app.md). A car the camera decides again while it stands there (`p.again`) is
+        refused again (refused_again): the lane does not say 系统故障 请联系保安 at every repeat, four
+        prompts a minute, where a disk with room tells it its words once (Review 66C)."""
         lane = self.site.lanes[p.lane]
         if p.kind == BUTTON:
             # Nobody is kept in for a record that cannot be written: the door opens, logged by _after.
@@ -256,5 +258,6 @@ class Deciding(WhichCar, ActingOnDecisions):
             facts = lookup(self.conn, p, lane, self.site.capacity)
         except Exception:  # the database cannot even be read: the event names the credential only
             facts = Facts(lane=lane)
-        refused = Decision(Reason.STORAGE_FAILED, flags=(f"storage:{cause}",))
+        again = (REFUSED_AGAIN,) if p.again else ()
+        refused = Decision(Reason.STORAGE_FAILED, flags=(f"storage:{cause}", *again))
         return AccessEvent.of(p, facts, refused, p.snapshot)
