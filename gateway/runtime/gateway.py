@@ -52,6 +52,7 @@ from gateway.store.accounts import list_accounts
 from gateway.store.card_forms import RegisteredCards
 from gateway.store.database import DB_NAME, date_in_site_zone, open_database, use_incremental_vacuum
 from gateway.store.lanes import modes_on_record
+from gateway.web.i18n import translator
 
 __all__ = ["SWITCH_INTERVAL_S", "Gateway", "Listener"]
 
@@ -102,8 +103,9 @@ class Gateway(Deciding, GatewayInputs):
             log.warning("%s", warning)
         if not list_accounts(self.conn):  # a new install's first start, before its first admin
             log.warning(
-                "no accounts yet: nobody can log in to the guard pages (用户名或密码错误 to any name; "
-                "there is no default password); add the first admin with `%s`",
+                "no accounts yet: nobody can log in to the guard pages (%s to any name; there is no "
+                "default password); add the first admin with `%s`",
+                translator(cfg.site.language)("login.failed"),  # as the login page says it
                 first_admin_as(SERVICE_USER, config_given()),
             )
         # A short video of each barrier alarm and opening by hand (event_clips.py), where cameras keep them.
@@ -115,7 +117,12 @@ class Gateway(Deciding, GatewayInputs):
         self._pulse_seconds = {lane.id: lane.pulse_seconds for lane in cfg.lanes}
         self.exit_buttons = ExitButtons(self.exit_button, self._pulse_seconds)  # 出门按钮 at doors
         self.lane_io = LaneInputs(
-            self.devices, self.on_worker, self.now, self._barrier_alarm, self.exit_buttons
+            self.devices,
+            self.on_worker,
+            self.now,
+            self._barrier_alarm,
+            self.exit_buttons,
+            lambda lane: self.boards.arm_down(lane),  # the idle line once a barrier is down again
         )
         # Snapshots skipped or not saved are told on the camera's health; filed by the site's day.
         health_of = {h.device: h for h in self.devices.health}.get
@@ -159,7 +166,8 @@ class Gateway(Deciding, GatewayInputs):
             self.devices, hard_anti_passback=self.site.policy.anti_passback == "hard"
         )
         self._cards = RegisteredCards(cfg)  # a card read in another form than registered
-        self.boards = LaneBoards(self.devices)  # told by decisions and by hand alike
+        # Told by decisions and by hand alike; the idle line between cars (Review 66C).
+        self.boards = LaneBoards(self.devices, self._idle_lines, self.lane_io.arm_watched)
         self._exits: ExitPassages[AccessEvent] = ExitPassages()  # cars let out, their pulses to come
         self._leaving = CarsLeaving(self._exits)  # cars let out, their barriers yet to confirm
         self._exit_pulses = ExitPulses(  # their passages judged by their pulses
@@ -208,6 +216,7 @@ class Gateway(Deciding, GatewayInputs):
             self._record_in_turn(DevicesSettled.of(self.devices.health, self.now(), mqtt, self._clear_after))
         self.by_hand.modes_again(self._modes_on_record)  # before the barriers' inputs are judged
         self.lane_io.start()
+        self.boards.start()
         if self.clips is not None:
             self.clips.start()
         for lane_id, lane in self.devices.lanes.items():
@@ -228,6 +237,7 @@ class Gateway(Deciding, GatewayInputs):
         if last is not None:  # the worker's last job: a restart's downtime is its seconds
             self.on_worker(last)
         self.lane_io.stop()
+        self.boards.stop()
         for source in self.devices.sources():
             source.stop()
         self.worker.stop()

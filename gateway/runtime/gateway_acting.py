@@ -18,7 +18,7 @@ from gateway.parking.book import MONTH_LAPSES, month_ran_out
 from gateway.privacy import mask_card
 from gateway.runtime.gateway_base import GatewayBase
 from gateway.runtime.lane_boards import JoinedByHand, Pulsed, pulse, tell_opening
-from gateway.runtime.texts import display_lines, fault_lines, let_through_lines
+from gateway.runtime.texts import display_lines, fault_lines, idle_lines, let_through_lines
 from gateway.store.parking import open_stay
 
 log = logging.getLogger("gateway.runtime.gateway")  # its journal lines stay gateway.py's
@@ -67,6 +67,21 @@ class ActingOnDecisions(GatewayBase):
         until = stay.monthly_until if stay is not None else None
         return month_ran_out(ev.billing, until, ev.at) is not None
 
+    def _car_of_pass_shown(self, ev: AccessEvent) -> str | None:
+        """The plate of the car a pass's QR was shown for at a car lane, a moment after the plate
+        was read (a repeat of the plate's passage, flag again: its stay moved onto the pass,
+        store/record.py car_of_pass), for its words (texts.display_lines); None for any other
+        decision, or where the pass has no open stay with a plate."""
+        if ev.kind != "qr" or ev.plate or not ev.admitted or AGAIN not in ev.flags:
+            return None
+        if ev.holder_kind is None or ev.lane_type != "vehicle":
+            return None
+        try:
+            stay = open_stay(self.conn, ev.subject)
+        except sqlite3.Error:  # the words only: the car is let in all the same
+            return None
+        return stay.plate if stay is not None else None
+
     def _act(self, ev: AccessEvent) -> None:
         if NEIGHBOUR_LANE in ev.flags:
             # The car at the lane beside this one (Gateway._neighbours_car): its own lane shows and
@@ -81,7 +96,9 @@ class ActingOnDecisions(GatewayBase):
         lane, language = self.site.lanes[ev.lane], self.site.config.site.language
         # As recorded: a door's exit button lets someone out (一路平安) at an entrance door too.
         way = ev.direction or lane.direction
-        lines = display_lines(ev, language, way, monthly_ended=self._monthly_ended(ev))
+        lines = display_lines(
+            ev, language, way, monthly_ended=self._monthly_ended(ev), pass_car=self._car_of_pass_shown(ev)
+        )
         held = (
             not ev.admitted
             and ev.reason != Reason.PAYMENT_DUE
@@ -101,8 +118,9 @@ class ActingOnDecisions(GatewayBase):
             self.lane_io.opening(ev.lane, ev.plate or ev.subject)
         else:
             self.lane_io.refused(ev.lane, ev.plate or "", ev.reason)
+        car = ev.plate or ev.subject  # what the lane told this car is remembered (LaneBoards.show)
         if not (ev.admitted and devices.relays):
-            self.boards.show(ev.lane, lines, nothing_new=nothing_new)
+            self.boards.show(ev.lane, lines, nothing_new=nothing_new, car=car, going=ev.admitted)
             return
         pulses: list[Pulsed] = []
         for relay in devices.relays:
@@ -117,7 +135,17 @@ class ActingOnDecisions(GatewayBase):
         # send him to the guard instead, and the car, still inside, is put back on its stay.
         fault = fault_lines(ev.plate, language, lane.type)
         known = self._exit_pulses.pulses_known(ev, lane)  # at a vehicle exit, the car's passage judged
-        tell_opening(self.boards, ev.lane, pulses, lines, fault, known, rose, nothing_new=nothing_new)
+        tell_opening(
+            self.boards, ev.lane, pulses, lines, fault, known, rose, nothing_new=nothing_new, car=car
+        )
+
+    def _idle_lines(self, lane: str) -> list[str] | None:
+        """What the lane shows once the car let through has gone (LaneBoards.arm_down): its idle
+        line; None, the board left as it is, at a lane held open (its car's greeting under the
+        raised arm) or closed (its closed line is shown by the close)."""
+        if lane in self.by_hand.held or self.lane_modes.get(lane) == "closed":
+            return None
+        return idle_lines(self.site.config.site.language, self.site.lanes[lane].type)
 
     def opened_by_hand(self, lane: str) -> JoinedByHand:
         """An opening or a hold by hand of `lane` about to drive its relays (HandLanes): the

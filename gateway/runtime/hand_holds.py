@@ -87,7 +87,7 @@ class LaneHolds(LaneDisplays, LaneWrites):
         self.barriers.held(lane, True, time.monotonic())
         # Opened for whoever is there, as a single opening is: a board left reading 禁止入内 (the
         # card refused before) would tell every walker through the open door to stay out.
-        self._tell_lane(lane, True, None)
+        self._tell_lane(lane, True, None, once=False)
 
     def _let_go(self, lane: str) -> None:
         """A hold that failed is not held on the relays either. A relay wants its state before it

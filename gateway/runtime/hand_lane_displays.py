@@ -55,17 +55,19 @@ class LaneDisplays:
             language, kind = self.site.config.site.language, self.site.lanes[lane].type
             self._boards.show_unless_newer(lane, ticket, fault_lines(plate, language, kind))
 
-    def _tell_lane(self, lane: str, opened: bool, plate: str | None) -> int:
+    def _tell_lane(self, lane: str, opened: bool, plate: str | None, *, once: bool = True) -> int:
         """The lane's displays after an opening by hand: left as they were, the driver let out
         was still asked for the fee (临时车 请缴费 7元), a car let in still read 禁止入内. A
         barrier that did not open sends him to the guard, as a decision's does (Gateway._act).
-        Displays return at once (a serial board writes on its own thread): the guard waits for none."""
+        Displays return at once (a serial board writes on its own thread): the guard waits for none.
+        A single opening's (`once`) gives way to the idle line once its barrier is down again, as
+        a decision's greeting does (LaneBoards.arm_down); a hold's stays while it is held."""
         rules, language = self.site.lanes[lane], self.site.config.site.language
         if opened:
             lines = let_through_lines(plate, language, rules.direction)
         else:
             lines = fault_lines(plate, language, rules.type)
-        return self._boards.show(lane, lines)
+        return self._boards.show(lane, lines, going=opened and once)
 
     def _tell_shut(self, lane: str, closed: bool = False) -> None:
         """The lane's displays once its barrier is down again by hand (a release, a closed lane

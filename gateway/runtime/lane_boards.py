@@ -12,7 +12,9 @@ port's write timeout, which on the decision worker held up every other lane (Rev
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -23,6 +25,8 @@ from drivers.base import Display, Relay
 from drivers.displays.voice import VoicePrompt
 from drivers.relays.control import WrittenLater
 from gateway.runtime.devices import Devices
+
+log = logging.getLogger(__name__)
 
 # A relay's pulse: its outcome (settled now, or later by a relay written later), and whether the
 # relay was believed online when pulsed.
@@ -90,6 +94,23 @@ def show_on(displays: Iterable[Display], lines: list[str]) -> None:
                 display.health.set_offline(f"show failed: {exc}")
 
 
+# A lane whose barrier is not watched (no contact wired, or not heard: docs/hardware.md) shows its
+# idle line this long after a car was let through, as the barrier's contact closing does where it
+# is: long enough for the car to drive through, short of the next car's arrival. Read when a
+# greeting is shown (a test sets it shorter).
+IDLE_AFTER_S = 10.0
+# The cars whose last words each lane remembers (LaneBoards.show): the cars queued at one barrier.
+TOLD_KEPT = 16
+
+
+def _no_idle(lane: str) -> list[str] | None:
+    return None
+
+
+def _not_watched(lane: str) -> bool:
+    return False
+
+
 class LaneBoards:
     """Every lane's displays, and a ticket for each thing a lane is told, taken in the order it
     was decided: lines known later (a Modbus pulse's outcome, settled on its bus's thread) are shown
@@ -98,25 +119,84 @@ class LaneBoards:
     is told, and two cars decided before the module answers are each greeted once it does, the
     second (now at the barrier) last: with one count read at the decision, the first outcome moved
     it and the second car was told nothing. Displays return at once (a serial board writes on its
-    own thread): shown under the lock, in ticket order."""
+    own thread): shown under the lock, in ticket order.
 
-    def __init__(self, devices: Devices):
+    What each car was last told at each lane is kept (show), and whether the lane shows a greeting
+    of a car let through: once its barrier is down again (arm_down), or, where no contact tells,
+    IDLE_AFTER_S later (start), the lane shows its idle line (`idle`: texts.idle_lines; None to
+    leave the board as it is, a lane held open or closed). Left there, 一路平安 皖B33333 read over the
+    lowered arm to the next driver until the next decision (Review 66C)."""
+
+    def __init__(
+        self,
+        devices: Devices,
+        idle: Callable[[str], list[str] | None] = _no_idle,
+        arm_watched: Callable[[str], bool] = _not_watched,
+    ):
         self._devices = devices
+        self._idle = idle
+        self._arm_watched = arm_watched  # a lane whose barrier contact will say it is down
         self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
         self._taken: dict[str, int] = {}  # the lane's last ticket taken
         self._shown: dict[str, int] = {}  # the ticket whose lines the lane shows
         self._lines: dict[str, list[str]] = {}  # and those lines
+        self._car: dict[str, str | None] = {}  # and whose they are (None: nobody's, an idle line)
+        self._told: dict[str, dict[str, list[str]]] = {}  # per lane, what each car was last told
+        self._going: dict[str, int] = {}  # the ticket of the greeting of a car let through
+        self._idle_at: dict[str, tuple[int, float]] = {}  # its idle line due (monotonic), unwatched
+        self._thread: threading.Thread | None = None
+        self._stopped = False
 
-    def show(self, lane: str, lines: list[str], *, nothing_new: bool = False) -> int:
-        """Show the lines on the lane's displays now; the ticket that names this showing.
+    def start(self) -> None:
+        """Show the idle line of a lane whose barrier is not watched IDLE_AFTER_S after its
+        greeting, on a thread of its own (Gateway.start; stopped by stop)."""
+        with self._lock:
+            if self._thread is not None or self._stopped:
+                return
+            self._thread = threading.Thread(target=self._idle_loop, name="lane-boards-idle", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        with self._wake:
+            self._stopped = True
+            self._wake.notify_all()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def show(
+        self,
+        lane: str,
+        lines: list[str],
+        *,
+        nothing_new: bool = False,
+        car: str | None = None,
+        going: bool = False,
+    ) -> int:
+        """Show the lines on the lane's displays now; the ticket that names this showing. `car`:
+        whose lines they are (a plate, a subject), `going`: a greeting of a car let through, which
+        the idle line replaces once the barrier is down again.
         `nothing_new`: a decision that tells the lane nothing new (the camera deciding again the
-        car standing at the barrier; a refusal at a lane held open, which keeps the hold's words):
-        where the lane shows these lines already, its boards are sent them again but its voice is
-        not played again. Played at every repeat, a driver finding his phone to pay heard
-        "临时车 请缴费 9元" every 15 s, each cutting the last one short (Review 60u)."""
+        car standing at the barrier; a refusal at a lane held open, which keeps the hold's words).
+        Where the lane shows these lines already, its boards are sent them again but its voice is
+        not played again: played at every repeat, a driver finding his phone to pay heard
+        "临时车 请缴费 9元" every 15 s, each cutting the last one short (Review 60u). Where the car
+        was told these lines already and another car standing there was told something since (two
+        cars held to pay, one at the barrier and one behind it in the camera's view), nothing is
+        shown or said: the board flipped between the two cars' fees at every repeat, each flip said
+        (nine prompts a minute, Review 66C). The other car no longer seen in the lane, the board
+        is this car's again, not said."""
+        other = self._other_car(lane, car) if nothing_new else None
+        standing = other is not None and self._standing(lane, other)
         with self._lock:
             ticket = self._take(lane)
-            self._show(lane, ticket, lines, quiet=nothing_new and self._lines.get(lane) == lines)
+            quiet = nothing_new and self._lines.get(lane) == lines
+            if nothing_new and not quiet and car is not None and self._told.get(lane, {}).get(car) == lines:
+                if standing and self._car.get(lane) == other:
+                    return ticket  # the other car keeps the board; this one heard its words
+                quiet = True
+            self._show(lane, ticket, lines, quiet=quiet, car=car, going=going)
             return ticket
 
     def reserve(self, lane: str) -> int:
@@ -124,21 +204,88 @@ class LaneBoards:
         with self._lock:
             return self._take(lane)
 
-    def show_unless_newer(self, lane: str, ticket: int, lines: list[str]) -> None:
+    def show_unless_newer(
+        self, lane: str, ticket: int, lines: list[str], *, car: str | None = None, going: bool = False
+    ) -> None:
         """Show the lines of `ticket` (again: a greeting corrected by its fault) unless the lines of
         a newer ticket are shown already."""
         with self._lock:
             if ticket >= self._shown.get(lane, 0):
-                self._show(lane, ticket, lines)
+                self._show(lane, ticket, lines, car=car, going=going)
+
+    def arm_down(self, lane: str) -> None:
+        """The lane's barrier is down again (its last contact closed: LaneInputs.barrier): a
+        greeting it still shows gives way to its idle line, not said (the driver let through heard
+        his greeting, and is gone). Nothing else is replaced: a car told since (held to pay, refused
+        behind the car that went through) keeps its words."""
+        with self._lock:
+            going = self._going.get(lane)
+            if going is not None:
+                self._idle_now(lane, going)
+
+    def _other_car(self, lane: str, car: str | None) -> str | None:
+        with self._lock:
+            other = self._car.get(lane)
+        return other if car is not None and other is not None and other != car else None
+
+    def _standing(self, lane: str, car: str) -> bool:
+        """Whether `car`, told something at the lane, may still stand there: seen by a camera
+        watching the lane, or none watches it to tell. Asked outside the lock (the readers' own)."""
+        return not self._devices.watches(lane) or self._devices.sees(lane, car)
 
     def _take(self, lane: str) -> int:
         ticket = self._taken[lane] = self._taken.get(lane, 0) + 1
         return ticket
 
-    def _show(self, lane: str, ticket: int, lines: list[str], quiet: bool = False) -> None:
-        self._shown[lane], self._lines[lane] = ticket, lines
+    def _show(
+        self,
+        lane: str,
+        ticket: int,
+        lines: list[str],
+        quiet: bool = False,
+        car: str | None = None,
+        going: bool = False,
+    ) -> None:
+        self._shown[lane], self._lines[lane], self._car[lane] = ticket, lines, car
+        if car is not None:
+            told = self._told.setdefault(lane, {})
+            told.pop(car, None)  # newest last: the oldest goes first
+            told[car] = lines
+            while len(told) > TOLD_KEPT:
+                del told[next(iter(told))]
+        self._idle_at.pop(lane, None)
+        if going:
+            self._going[lane] = ticket
+            if not self._arm_watched(lane):
+                self._idle_at[lane] = (ticket, time.monotonic() + IDLE_AFTER_S)
+                self._wake.notify_all()
+        else:
+            self._going.pop(lane, None)
         displays = self._devices.lanes[lane].displays
         show_on([d for d in displays if not (quiet and isinstance(d, VoicePrompt))], lines)
+
+    def _idle_now(self, lane: str, going: int) -> None:
+        """The idle line, not said, where the lane still shows the greeting `going`; the caller
+        holds the lock."""
+        if self._going.get(lane) != going or self._shown.get(lane) != going:
+            return
+        lines = self._idle(lane)
+        if lines is not None:
+            self._show(lane, self._take(lane), lines, quiet=True)
+
+    def _idle_loop(self) -> None:
+        with self._wake:
+            while not self._stopped:
+                now = time.monotonic()
+                for lane, (going, at) in list(self._idle_at.items()):
+                    if at <= now:
+                        del self._idle_at[lane]
+                        try:
+                            self._idle_now(lane, going)
+                        except Exception:  # the words only: the next lane's idle line still shown
+                            log.exception("lane %s: its idle line not shown", lane)
+                next_at = min((at for _, at in self._idle_at.values()), default=None)
+                self._wake.wait(None if next_at is None else max(0.0, next_at - now))
 
 
 def _told_nobody(took: bool) -> None:
@@ -155,6 +302,7 @@ def tell_opening(
     rose: list[Future[bool]] | None = None,
     *,
     nothing_new: bool = False,
+    car: str | None = None,
 ) -> None:
     """After a lane's relays were pulsed: `opened` (the greeting) if any took its pulse, `fault`
     (道闸故障 请联系保安) if none did, and then `known(took)`, once, on the thread that learns
@@ -166,8 +314,8 @@ def tell_opening(
     voice cannot take it back). `rose`: the same pulses taken only once the lane's arm rose
     (LaneInputs.rising), where that is watched: the greeting still goes by the relays, and only
     the fault and `known` wait for the arm (1-6 s); waited for as a whole, a driver told 请缴费 a
-    moment ago read it under the rising arm (Review 57n). `nothing_new`: the greeting of a repeat
-    (LaneBoards.show)."""
+    moment ago read it under the rising arm (Review 57n). `nothing_new`: the greeting of a repeat,
+    `car` whose it is (LaneBoards.show)."""
 
     def told(took: bool, ticket: int) -> None:
         if not took or rose is None:
@@ -176,24 +324,24 @@ def tell_opening(
 
         def arm_known(up: bool) -> None:
             if not up:
-                boards.show_unless_newer(lane, ticket, fault)
+                boards.show_unless_newer(lane, ticket, fault, car=car)
             known(up)
 
         _when_known(rose, arm_known)
 
     if any(outcome.done() and outcome.result() for outcome, _ in pulses):
-        told(True, boards.show(lane, opened, nothing_new=nothing_new))
+        told(True, boards.show(lane, opened, nothing_new=nothing_new, car=car, going=True))
         return
     waiting = [(outcome, online) for outcome, online in pulses if not outcome.done()]
     if not waiting:
-        told(False, boards.show(lane, fault))
+        told(False, boards.show(lane, fault, car=car))
         return
     if any(online for _, online in waiting):
-        ticket = boards.show(lane, opened, nothing_new=nothing_new)
+        ticket = boards.show(lane, opened, nothing_new=nothing_new, car=car, going=True)
 
         def fault_if_not(took: bool) -> None:
             if not took:
-                boards.show_unless_newer(lane, ticket, fault)
+                boards.show_unless_newer(lane, ticket, fault, car=car)
             told(took, ticket)
 
         _when_known([outcome for outcome, _ in waiting], fault_if_not)
@@ -201,7 +349,7 @@ def tell_opening(
     ticket = boards.reserve(lane)  # now, as decided: a car decided after it shows after it
 
     def greeted(took: bool) -> None:
-        boards.show_unless_newer(lane, ticket, opened if took else fault)
+        boards.show_unless_newer(lane, ticket, opened if took else fault, car=car, going=took)
         told(took, ticket)
 
     _when_known([outcome for outcome, _ in waiting], greeted)

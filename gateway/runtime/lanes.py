@@ -199,9 +199,13 @@ class LaneInputs:
         now: Callable[[], datetime],
         record: Record | None = None,
         buttons: ExitButtons | None = None,
+        shut: Callable[[str], None] | None = None,
     ):
         self.devices = devices
         self._buttons = buttons  # doors' exit buttons, told each report of them (exit_buttons.py)
+        # Told a lane's barrier is down again, its last contact closed: its board's idle line
+        # replaces a greeting left over the lowered arm (LaneBoards.arm_down).
+        self._shut = shut
         self.barriers = BarrierWatch(expected_opening_s(devices), on_hold=self._held_by_guard)
         self._on_worker = on_worker
         # The lane's alarms, written in turn with the records that wait for storage (the gateway's:
@@ -467,6 +471,8 @@ class LaneInputs:
         self.barriers.tailgating.arm(lane, up, time.monotonic())
         self._settle_forced_open(lane, at)
         self._end_open_alarms(lane, at, device)
+        if not up and self._shut is not None:
+            self._shut(lane)
 
     def _forced_opening(self, lane: str, device: str, forced: bool, at: datetime) -> None:
         """An opening while the lane's forced_open alarm is on goes on with it (its clearing waits
@@ -640,6 +646,12 @@ class LaneInputs:
             return pulses
         rising = self.arm_rise.expect(lane, [outcome for outcome, _ in pulses])
         return [(chained, online) for chained, (_, online) in zip(rising, pulses, strict=True)]
+
+    def arm_watched(self, lane: str) -> bool:
+        """Whether the lane's barrier will be reported down again (barrier): a vehicle lane whose
+        contacts are all heard now. Not a door: it may be let through and never pushed open."""
+        contact = lane in self.devices.barrier_contacts and lane not in self.devices.doors
+        return contact and self._contacts_heard_now(lane)
 
     def _contacts_heard_now(self, lane: str) -> bool:
         """Whether every sensor of the lane with a barrier contact is online and has reported since

@@ -51,6 +51,21 @@ _UNREGISTERED_NOW: dict[str, tuple[str, str]] = {
 }
 
 
+# A resident's car let in as a temporary car because of its slot (decide.py _vehicle_entry): the
+# second car of a shared slot whose first car is in (一位多车), a car with no slot. Told why it pays,
+# as the guard's page says it, not greeted as a stranger's car (Review 66C).
+_NO_SLOT_NOW: dict[str, tuple[str, str]] = {
+    "shared_slot": ("一位多车 临时车 请入场", "Shared slot taken: temporary vehicle"),
+    "no_slot": ("无车位 临时车 请入场", "No slot: temporary vehicle"),
+}
+
+
+# A visitor kept out by a closed-management period: his pass lacks what the period asks for
+# (core/windows.py keeps_out), which the booth registers. Told 禁止入内 封闭管理中, a stranger's
+# refusal, he was not told where to go (Review 66C).
+_REGISTER_AT_BOOTH = ("封闭管理 请到岗亭登记", "Closed management: register at the booth")
+
+
 # Said at a lane whose barrier (or door lock) was to open and did not take its pulse: its relay
 # board unplugged or without power. As storage_failed, the driver is sent to the guard.
 _FAULTS: dict[str, tuple[str, str]] = {
@@ -73,15 +88,24 @@ def reason_text(reason: str, language: str = "zh") -> str:
 
 
 def display_lines(
-    ev: AccessEvent, language: str = "zh", direction: str = "entrance", *, monthly_ended: bool = False
+    ev: AccessEvent,
+    language: str = "zh",
+    direction: str = "entrance",
+    *,
+    monthly_ended: bool = False,
+    pass_car: str | None = None,
 ) -> list[str]:
     """What the lane display tells the driver or walker, e.g. 欢迎回家 / 皖A12345. A monthly car past
     its paid-up period (flag monthly_expired where it comes in; `monthly_ended` for one held at an
     exit to pay, whose decision there carries no flag) is told so, 月租到期, rather than taken for a
     stranger's car or asked for money with no reason: its driver is the one to renew. Billed
     monthly is not enough: a car paid up for months that owes a charge carried from before (a
-    re-entry's) is asked as its holder's car, 请缴费 11元, not sent to renew its pass."""
-    who = ev.plate or ""
+    re-entry's) is asked as its holder's car, 请缴费 11元, not sent to renew its pass.
+    `pass_car`: the plate of the car a pass's QR was shown for, read a moment before (its stay now
+    the pass's): the visitor is welcomed, 欢迎光临 京B11111, as when his QR comes first, though the
+    decision repeats the plate's (temporary); told 临时车 请入场 without a plate, he was taken for a
+    stranger's car (Review 66C)."""
+    who = ev.plate or pass_car or ""
     lapsed = monthly_ended or "monthly_expired" in ev.flags
     # A car with no plate: its ticket on the second line, 无牌车 where a temporary car's words say
     # 临时车, so that the driver is sure the number shown is his.
@@ -91,13 +115,17 @@ def display_lines(
     if ev.reason == "payment_due":
         return pay_lines(ev.fee_fen, who, ev.holder_kind, language, lapsed=lapsed, no_plate=no_plate)
     if ev.admitted:
-        if ev.reason == "temporary" and lapsed:
+        if ev.reason == "temporary" and pass_car:
+            first = "欢迎光临" if language == "zh" else "Welcome"
+        elif ev.reason == "temporary" and lapsed:
             # Paying by time until renewed: told so, not taken for a stranger's car or a misread plate.
             first = "月租到期 临时车 请入场" if language == "zh" else "Monthly pass ended: temporary vehicle"
         elif ev.reason == "temporary" and (told := _unregistered_now(ev.flags, language)):
             first = told
         elif ev.reason == "temporary" and no_plate:
             first = "无牌车 请入场" if language == "zh" else "No plate: ticket"
+        elif ev.reason == "temporary" and (told := _flagged(_NO_SLOT_NOW, ev.flags, language)):
+            first = told
         elif ev.reason == "temporary":
             first = "临时车 请入场" if language == "zh" else "Temporary vehicle"
         elif ev.reason == "resident":
@@ -105,13 +133,22 @@ def display_lines(
         else:
             first = "欢迎光临" if language == "zh" else "Welcome"
         return [first, who] if who else [first]
+    if ev.reason == "closed_management" and ev.holder_kind == "visitor":
+        zh, en = _REGISTER_AT_BOOTH
+        first = zh if language == "zh" else en
+        return [first, who] if who else [first]
     return refusal_lines(ev.reason, who, language, direction)
 
 
 def _unregistered_now(flags: tuple[str, ...], language: str) -> str | None:
+    return _flagged(_UNREGISTERED_NOW, flags, language)
+
+
+def _flagged(words: dict[str, tuple[str, str]], flags: tuple[str, ...], language: str) -> str | None:
+    """The words of the first of `flags` that has some, in `language`."""
     for flag in flags:
-        if flag in _UNREGISTERED_NOW:
-            zh, en = _UNREGISTERED_NOW[flag]
+        if flag in words:
+            zh, en = words[flag]
             return zh if language == "zh" else en
     return None
 
