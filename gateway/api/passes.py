@@ -40,12 +40,13 @@ from gateway.core.windows import (
     asked_of_each_occupant,
     first_open,
     hours_text,
+    stored_windows,
 )
 from gateway.privacy import IdKind, id_number_problem, mask_name, normalize_number
 from gateway.runtime.gateway import Gateway
 from gateway.store import passes as store
 from gateway.store.csv_rows import RowError, plate_value
-from gateway.timefmt import from_db, later
+from gateway.timefmt import from_db, later, to_db
 from gateway.typed import AS_HYPHEN, typed, typed_text
 from gateway.web.qr import qr_svg
 
@@ -413,7 +414,7 @@ def _new_pass(
         occupants=occupants,
     )
     if kind == "contractor":
-        _opens_some_time(gw, start, end, hours)
+        _opens_some_time(gw, Validity(start, end, tuple(Window.parse(h) for h in hours)), now)
     if kind == "visitor":
         required = required_fields(gw, start, end)
         missing = sorted(required - new.registered_fields())
@@ -438,22 +439,26 @@ def _new_pass(
     return new
 
 
-def _opens_some_time(gw: Gateway, start: datetime, end: datetime, hours: tuple[str, ...]) -> None:
+def _opens_some_time(
+    gw: Gateway, validity: Validity, now: datetime, fields: tuple[str, ...] = ("hours", "valid_to")
+) -> None:
     """A crew's pass that closed-management periods refusing contractors keep out at every moment
-    of its window and hours (08:00-18:00 to 30 April, under 07:00-21:00 to 31 May) is refused: its
-    QR would open no door on any day of it, with nothing said when it was issued (Review 66 E).
-    Visitors are told a period's rules up front too (visitor_rules)."""
-    validity = Validity(start, end, tuple(Window.parse(h) for h in hours))
-    if first_open(validity, gw.site.policy.closed_periods, "contractor", gw.site.tz) is not None:
+    of its window and hours from `now` on (08:00-18:00 to 30 April, under 07:00-21:00 to 31 May) is
+    refused: its QR would open no door on any day of it, with nothing said when it was issued (Review
+    66 E). From now, not from its first day: a pass for today 06:00-18:00 issued at 10:00 had its
+    one open hour behind it, a pass back-dated to before the period its open days (Review K). An
+    extension (延期) is checked alike, with the pass's new end. Visitors are told a period's rules up
+    front too (visitor_rules)."""
+    if first_open(validity, gw.site.policy.closed_periods, "contractor", gw.site.tz, now) is not None:
         return
     raise ApiError(
         422,
         "closed_management",
-        "closed management turns contractors away all through this pass's days and hours: its QR "
-        "would open no door",
+        "closed management turns contractors away all through this pass's days and hours from now "
+        "on: its QR would open no door",
         "give hours outside the closed hours, or an end after the period; or admit contractors in "
         'the period (policy.closed_management contractors = "admit")',
-        fields=["hours", "valid_to"],
+        fields=list(fields),
     )
 
 
@@ -742,4 +747,14 @@ def extend_pass(pass_id: Id, body: ExtendIn, who: Admin, app: App, db: Db) -> Pa
         problem = f"valid_to: a {row['kind']} pass lasts at most {longest} days"
     if problem:
         raise ApiError(422, "invalid_pass", problem, "correct the fields named", fields=["valid_to"])
+    if row["kind"] == "contractor" and _extends(row, end):
+        # Refused as a pass issued for that window would be: its QR would open no door again.
+        validity = Validity(from_db(row["valid_from"]) or now, end, stored_windows(row["hours"]))
+        _opens_some_time(gw, validity, now, ("valid_to",))
     return pass_out(gw, write(gw, lambda c: store.extend(c, pass_id, end, now, who.name)), with_qr=True)
+
+
+def _extends(row: dict[str, Any], end: datetime) -> bool:
+    """Whether store.extend would give the pass `end`: not one it refuses (ended, the centre's, an
+    earlier end), which it says so of, nor the same end again, which it answers as it is."""
+    return not row["checked_out_at"] and row["ref"] is None and to_db(end) > row["valid_to"]

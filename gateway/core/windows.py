@@ -320,16 +320,21 @@ def _hours_within(period: ClosedPeriod, start: datetime, end: datetime) -> list[
 
 
 def first_open(
-    validity: Validity, periods: Sequence[ClosedPeriod], holder_kind: str, tz: tzinfo | None
+    validity: Validity,
+    periods: Sequence[ClosedPeriod],
+    holder_kind: str,
+    tz: tzinfo | None,
+    now: datetime,
 ) -> datetime | None:
-    """The first moment a pass with `validity` (both bounds given) is within its window and hours
-    and outside the hours of every period of `periods` that keeps `holder_kind` out (those apply
-    together, as at the gate); None where there is none: the pass could never open a door (a crew's
-    08:00-18:00 to 30 April, under a period closed to contractors 07:00-21:00 to 31 May). Its last
-    night's tail counts (Validity.ends); a night whose tail runs into its first day is taken as
-    open, so a pass that could open is never said not to."""
+    """The first moment from `now` on that a pass with `validity` (both bounds given) is within its
+    window and hours and outside the hours of every period of `periods` that keeps `holder_kind` out
+    (those apply together, as at the gate); None where there is none: the pass could never open a
+    door again (a crew's 08:00-18:00 to 30 April, under a period closed to contractors 07:00-21:00
+    to 31 May; a pass for today 06:00-18:00 issued at 10:00, its one open hour over: Review K).
+    Its last night's tail counts (Validity.ends); a night whose tail runs into its first day is
+    taken as open, so a pass that could open is never said not to."""
     assert validity.valid_from is not None and validity.valid_to is not None
-    start = validity.valid_from.astimezone(tz)
+    start = max(validity.valid_from, now).astimezone(tz)
     end = cast(datetime, validity.ends(tz))
     keeping_out = [p for p in periods if p.keeps_out(holder_kind, ())]
     day = start.date() - timedelta(days=1)
