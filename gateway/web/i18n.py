@@ -66,7 +66,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "role.guard": ("保安", "Guard"),
     "role.admin": ("管理员", "Admin"),
-    "lane.online": ("设备在线", "Devices online"),
+    # One word in English: Devices online put a lane's 北门 · Entrance · Vehicles on two lines, and its
+    # list's eighth row below the landscape tablet (Review 66 F1).
+    "lane.online": ("设备在线", "Online"),
     "lane.offline": ("设备离线", "Device offline"),
     "lane.held": ("常开中", "Held open"),
     # A release (取消常开) whose barrier stays up over the car on the loop until it has left.
@@ -131,6 +133,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "reason.quick5": ("快递/外卖", "Delivery"),
     "ev.admitted": ("放行", "Admitted"),
     "ev.refused": ("拒绝", "Refused"),
+    # A lane's list of its eight newest (live.js rowVerdict): one line each in a lane a third of
+    # the landscape tablet wide, where Admitted · temporary vehicle took three (Review 66 F1).
+    "row.admitted": ("放行 · {why}", "✓ {why}"),
+    "row.refused": ("拒绝 · {why}", "✗ {why}"),
     "ev.card": ("卡号", "Card"),
     "ev.qr": ("二维码", "QR"),
     "ev.plate": ("车牌", "Plate"),
@@ -1162,6 +1168,8 @@ TEXTS: dict[str, tuple[str, str]] = {
 JS_KEYS = (
     "ev.admitted",
     "ev.refused",
+    "row.admitted",
+    "row.refused",
     "ev.card",
     "ev.qr",
     "ev.plate",

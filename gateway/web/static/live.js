@@ -203,7 +203,23 @@
     });
   }
 
-  function rowText(ev) { return `${credential(ev)} ${holder(ev)}`.trim(); }
+  // A list row is one line (app.css ol.recent), so it does not say twice what its verdict says: a
+  // stranger's car let in as 临时车 or a card refused as 未登记 names no holder, a resident let in
+  // as 业主 is not 业主 again. In English, Not registered twice took a row three lines in a lane a
+  // third of the landscape tablet wide (Review 66 F1). Corrected, a row names whom it is now.
+  function rowText(ev) {
+    const own = !ev.corrected && ev.kind !== "button";
+    if (own && !ev.holder_kind && ["temporary", "unknown"].includes(ev.reason)) return credential(ev);
+    if (own && ev.holder_kind && ev.holder_kind === ev.reason) {
+      return [credential(ev), ev.name, address(ev.holder_kind, ev.building, ev.unit)].filter(Boolean).join(" ");
+    }
+    return `${credential(ev)} ${holder(ev)}`.trim();
+  }
+  // The verdict in the list, in as few words as the guard's language has: 放行 · 临时车, and in
+  // English ✓ temporary vehicle, not Admitted · temporary vehicle (the panel's words).
+  // The car of the lane beside in its flag's words, 邻道车辆: the panel's sentence is for a toast.
+  const rowVerdict = (ev) => (neighbours(ev) ? T("flag.neighbour_lane")
+    : fill(T(ev.admitted ? "row.admitted" : "row.refused"), { why: why(ev) }));
 
   // A plate corrected here or on another tablet: redraw the event wherever it is shown.
   function showCorrection(c) {
@@ -285,7 +301,7 @@
       li.tabIndex = 0; li.setAttribute("role", "button");  // reached and worked by keyboard too
     }
     li.append(node("span", "t", time(ev.at)), node("span", "v", rowText(ev)),
-      node("span", "r", verdict(ev)));
+      node("span", "r", rowVerdict(ev)));
     addRow(lane, li, placed);
     askHeld(lane);
     if (live) window.__shown[ev.event_id] = Date.now();
