@@ -103,6 +103,24 @@ def parse_end(text: str, tz: ZoneInfo) -> datetime | None:
         raise YearsError(f"{exc}; for no end leave it empty") from None
 
 
+def typed_day(text: str) -> str | None:
+    """The day of `text` where it is how Excel saves a date typed in a cell it shows with a time
+    (`2026/12/31 0:00`: Excel's own YYYY/M/D form at midnight, seconds 0 if given), else None.
+
+    A clerk renewing a car in such a column (an export's time, `2026-12-31 23:59:59`) types the
+    last day, and Excel can only save it at 0:00: as the end of a validity, that cell means the
+    day typed, as the date alone does. The ISO form (`2026-12-01 00:00`, what export wrote for a
+    whole-day end before Review 66 J) is the moment it gives; Excel never writes it."""
+    found = _WHEN.fullmatch(text.strip())
+    if found is None or found["slash_year"] is None or found["hour"] is None:
+        return None
+    if int(found["hour"]) or int(found["minute"]) or int(found["second"] or 0) or found["fraction"]:
+        return None
+    if found["offset"] is not None:
+        return None
+    return f"{found['slash_year']}/{found['slash_month']}/{found['slash_day']}"
+
+
 def _matched(text: str) -> re.Match[str]:
     found = _WHEN.fullmatch(text.strip())
     if found is None:

@@ -32,7 +32,7 @@ from gateway.store.parking import charge_owed_sql
 from gateway.store.report_rebuilds import stored_rebuild
 from gateway.store.spreadsheet import BOM, as_cell
 from gateway.store.units import unit_key
-from gateway.timefmt import elapsed, local_iso, to_db
+from gateway.timefmt import elapsed, last_day, local_iso, to_db
 
 KINDS = ("resident", "monthly", "visitor", "contractor", "temporary")
 EXIT_BUTTON = "exit_button"  # a door's (gateway/runtime/exit_buttons.py)
@@ -668,7 +668,16 @@ def _monthly(conn: sqlite3.Connection, e: str, horizon: str, tz: ZoneInfo) -> li
         "ORDER BY monthly_until, plate",
         (e, horizon),
     )
-    return [{"plate": plate, "until": local_iso(until, tz)} for plate, until in rows]
+    # until: the moment the month ends (a month "to 2026-11-30" ends at 1 December 00:00); last_day:
+    # the last day it covers, as the lookup page, the admin page and `export` give it.
+    return [
+        {
+            "plate": plate,
+            "until": local_iso(until, tz),
+            "last_day": last_day(datetime.fromisoformat(until), tz).isoformat(),
+        }
+        for plate, until in rows
+    ]
 
 
 def _closed(

@@ -4,7 +4,8 @@ Phone numbers leave only masked: the clear number is never stored, so it cannot 
 office opens the files in Excel or WPS: they are UTF-8 with a byte-order mark, and text that would
 run there as a formula, or be read as a number or a date (card 0012345678, slot 2-15), is written
 as text (gateway/store/spreadsheet.py; import takes it back). The date columns are left for Excel to
-read as the dates they are: import takes them back in Excel's form too.
+read as the dates they are: import takes them back in Excel's form too. An end of validity on the
+site's midnight is written as its last day (2026-11-30), as the lookup page shows it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from gateway.errors import GatewayError
 from gateway.store.spreadsheet import BOM, as_cell
+from gateway.timefmt import last_day, parse_local
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -44,6 +46,8 @@ QUERIES = {
 }
 # The date columns: written in the site's time, as import reads them (gateway/timefmt.py).
 _TIMES = {"valid_from", "valid_to", "monthly_until"}
+# Those that end a validity: one on the site's midnight is written as its last day (_end).
+_ENDS = {"valid_to", "monthly_until"}
 
 
 def export_all(store: Database, out_dir: Path, tz: ZoneInfo) -> dict[str, int]:
@@ -92,9 +96,27 @@ def _export(db: sqlite_utils.Database, sql: str, path: Path, tz: ZoneInfo) -> in
 def _cell(column: str, value: object, tz: ZoneInfo) -> object:
     if value is None:
         return ""
+    if column in _ENDS and isinstance(value, str) and value:
+        return _end(value, tz)
     if column in _TIMES and isinstance(value, str) and value:
         return _local(value, tz)
     return as_cell(value)
+
+
+def _end(stored: str, tz: ZoneInfo) -> str:
+    """The end of a validity as the lookup page shows it: one on the site's midnight is its last
+    day (a month "to 2026-11-30" is stored as 1 December 00:00, and written 2026-11-30), which
+    import reads back as the whole of that day, the same moment, and which Excel keeps as a date.
+    Before Review 66 J it was written `2026-12-01 00:00`, another last day than the page's, and
+    Excel saved a last day typed over it as `2026/12/31 0:00`. Any other end keeps its time."""
+    at = datetime.fromisoformat(stored).astimezone(tz)
+    day = last_day(at, tz).isoformat()
+    try:
+        if parse_local(day, tz, end_of_day=True) == at:  # exactly what import will read
+            return day
+    except ValueError:  # a last day in 1999 (an end at 2000-01-01 00:00): no year import takes
+        pass
+    return _local(stored, tz)
 
 
 def _local(stored: str, tz: ZoneInfo) -> str:

@@ -22,7 +22,7 @@ from gateway.core.windows import DIFFERENT_END_OR_EMPTY, Window, hours_text
 from gateway.quoting import quoted, requoted
 from gateway.store.csv_file import SAVE_AS_UTF8
 from gateway.store.spreadsheet import from_cell
-from gateway.timefmt import FORMS, gives_offset, parse_end, parse_local, to_db
+from gateway.timefmt import FORMS, gives_offset, parse_end, parse_local, to_db, typed_day
 from plates.grammar import MAX_SERIAL_LETTERS, is_plate, normalize, over_letter_cap
 
 KINDS: dict[str, tuple[set[str], set[str]]] = {
@@ -403,6 +403,8 @@ def parse_slot(row: dict[str, str], tz: ZoneInfo) -> SlotRow:
 
 # The date columns of a CSV file (_when), the site's time (README): a cell gives no offset.
 _DATES = ("valid_from", "valid_to", "monthly_until")
+# Those that end a validity, where Excel's 2026/12/31 0:00 is the day typed (timefmt.typed_day).
+_ENDS = ("valid_to", "monthly_until")
 # A number as Excel and WPS show it in scientific form, and save it as "CSV": in a General column too
 # narrow for 13800138000 (1.38001E+10), and at 12 digits or more in any width (8613800138000 as
 # 8.6138E+12, a resident number 202401010001 as 2.02401E+11), the digits past those shown lost.
@@ -422,6 +424,10 @@ def _cells(parse: Callable[[dict[str, str], ZoneInfo], Any]) -> Callable[[dict[s
         cells = {column: from_cell(text) for column, text in row.items()}
         for column in _DATES:
             _site_time(cells, column)
+        for column in _ENDS:
+            day = typed_day(cells.get(column) or "")
+            if day is not None:  # the whole day, as that date typed alone (README)
+                cells[column] = day
         return parse(cells, tz)
 
     return parse_cells
