@@ -632,16 +632,20 @@ def _lookup_answer(request: Request, db: sqlite3.Connection, who: Principal, q: 
 
 CARS_INSIDE_SHOWN = 200  # the newest; a search by plate finds the rest
 _DIGITS = re.compile(r"[0-9]+")
+# The mark on such a car's row in English (ticket.button), typed as read: found nothing, while an
+# English keyboard cannot type 无牌车 (Review 66 F2). Any case, a space, a hyphen or none.
+_NO_PLATE_IN_ENGLISH = re.compile(r"no[\s-]*plate", re.IGNORECASE)
 
 
 def _car_searched(text: str) -> tuple[str, ...]:
     """What a guard typed into 按车牌查找 as the pieces of a stored plate it searches, a car found by
-    any (none: every car): 无牌车 (the mark on such a car's row) as every ticket; a ticket, or its
-    number, as the exit takes it (0303 01, 030301, 0303—01, 0303-1000) and a piece of one (无牌-0303,
-    a long ticket's first line on the LED; 0303-1) as the ticket is stored, with its dashes, which
-    the plate grammar's reading drops; else the plate as the grammar reads it (粤B12). Digits alone
-    that are a ticket's number are a plate's piece too (030301 in 使030301): both are searched."""
-    if says_no_plate(text):
+    any (none: every car): 无牌车 or No plate (the mark on such a car's row) as every ticket; a
+    ticket, or its number, as the exit takes it (0303 01, 030301, 0303—01, 0303-1000) and a piece of
+    one (无牌-0303, a long ticket's first line on the LED; 0303-1) as the ticket is stored, with its
+    dashes, which the plate grammar's reading drops; else the plate as the grammar reads it (粤B12).
+    Digits alone that are a ticket's number are a plate's piece too (030301 in 使030301): both are
+    searched."""
+    if says_no_plate(text) or _NO_PLATE_IN_ENGLISH.fullmatch(typed(text)):
         return (PREFIX,)
     plate = normalize_plate(text)
     ticket = as_ticket_or_number(text)

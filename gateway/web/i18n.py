@@ -427,11 +427,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "occ.record": ("登记场内车辆", "Record a car inside"),
     "occ.record_hint": (
         "已在场内但网关没有入场记录的车辆（系统上线前已停放的车、入口摄像机故障时进入的车）："
-        "登记后计入车位占用，出场时正常计费。没有车牌的车，车牌填“无牌车”，登记后给出票号。",
+        "登记后计入车位占用，出场时正常计费。没有车牌的车，点“无牌车”（或车牌填“无牌车”），登记后给出票号。",
         "A car inside that no entry of the gateway's recorded (parked before the gateway, or in "
         "while the entry camera was down): once recorded it counts in the occupancy, and pays as "
-        "usual when it leaves. For a car with no plate type 无牌车 as the plate: it is given a ticket.",
+        "usual when it leaves. For a car with no plate tap No plate: it is given a ticket.",
     ),
+    # The plate field while 无牌车 No plate is pressed (occupancy.html, app.js showNoPlate).
+    "occ.no_plate_given": ("无牌车：登记后给出票号", "No plate: a ticket is given"),
     "occ.class_registered": ("按登记（否则汽车）", "As registered (else car)"),
     "occ.zone_own": ("按固定车位（或唯一区域）", "Its slot's (or the only zone)"),
     "occ.entered_now": ("入场时间（留空为现在）", "Entered (empty: now)"),

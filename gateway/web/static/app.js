@@ -882,6 +882,26 @@ if (topBar) {
 }
 
 sayAfterLogin();
+
+// 登记场内车辆 (occupancy.html): 无牌车 No plate records a car with no plate, sent as the API's
+// no_plate (the gateway gives it a ticket), the plate field put aside; tapped again, the plate is
+// asked for again. The hint said to type 无牌车, which an English keyboard has not (Review 66 F2).
+// Drawn from the form's no_plate box: a form kept across a login comes back as it was.
+function showNoPlate(form) {
+  const on = form.elements.no_plate.checked;
+  const plate = form.elements.plate;
+  plate.disabled = on;  // not sent (formBody), nor asked for
+  if (on) plate.value = "";
+  plate.placeholder = on ? plate.dataset.noPlatePlaceholder : "";
+  form.querySelector("[data-no-plate-toggle]").setAttribute("aria-pressed", String(on));
+}
+document.addEventListener("click", (e) => {
+  const button = e.target.closest("[data-no-plate-toggle]");
+  if (!button) return;
+  button.form.elements.no_plate.checked = !button.form.elements.no_plate.checked;
+  showNoPlate(button.form);
+});
+for (const button of document.querySelectorAll("[data-no-plate-toggle]")) showNoPlate(button.form);
 // A window typed before logging in again comes back with the form: marked for it, not for now.
 document.querySelectorAll("form[data-rules]").forEach((form) => {
   if (form.elements.valid_from.value || form.elements.valid_to.value) followRules(form);
