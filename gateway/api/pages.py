@@ -46,7 +46,13 @@ from gateway.store.pass_search import wanted
 from gateway.store.set_aside import set_aside
 from gateway.timefmt import FORMS, parse_local
 from gateway.typed import typed
-from gateway.web.audit_words import AUDIT_ACTIONS, method_detail, payment_detail, vehicle_detail
+from gateway.web.audit_words import (
+    AUDIT_ACTIONS,
+    handover_detail,
+    method_detail,
+    payment_detail,
+    vehicle_detail,
+)
 from gateway.web.i18n import TEXTS, js_texts, translator
 from gateway.web.qr import qr_svg
 from plates.grammar import PROVINCES
@@ -754,6 +760,8 @@ def audit_page(
             row["detail"] = method_detail(row["detail"], t)
         elif row["action"] == "vehicle.update" and row["detail"]:
             row["detail"] = vehicle_detail(row["detail"], t)
+        elif row["action"] == "shift.handover" and row["detail"]:
+            row["detail"] = handover_detail(row["detail"], t)
     # Where its rows stand in the whole list: those newer than this page (none on the first), and
     # those older, as many as there are up to AUDIT_COUNTED.
     newer = count_audit(db, by, what, start=before) if before else 0

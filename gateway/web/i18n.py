@@ -371,7 +371,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     # The visitors' and contractors' lists (_pass_list.html): a big estate's hundreds, searched.
     "pass.search_q": (
         "姓名、楼栋单元、车牌或手机尾号",
-        "Name, building and unit, plate or phone's last 4 digits",
+        # Whole in the field on a 7-inch tablet (600 px), as the Chinese (Review 66 F5).
+        "Name, building/unit, plate or phone's last 4",
     ),
     "pass.search": ("查找", "Find"),
     "pass.more": ("显示更多", "Show more"),
@@ -518,6 +519,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "audit.monthly_period": ("月租到期日 {was} → {now}", "Monthly pass last day {was} → {now}"),
     "audit.monthly_none": ("无", "none"),
     "audit.monthly_ended": ("（已终止）", " (ended)"),
+    # A shift handed over, on the audit page (audit_words.handover_detail), in yuan as a fee's row.
+    "audit.handover_recorded": ("记录现金 {amount}", "cash on record {amount}"),
+    "audit.handover_counted": ("清点 {amount}", "counted {amount}"),
+    "audit.handover_short": ("短款 {amount}", "short by {amount}"),
+    "audit.handover_over": ("长款 {amount}", "over by {amount}"),
+    "audit.handover_even": ("账款相符", "cash matches"),
     "audit.range": ("显示第 {first}–{last} 条，共 {total} 条", "Showing {first}–{last} of {total}"),
     # Older rows than the page counted up to a bound (api/pages.py AUDIT_COUNTED): at least {total}.
     "audit.shown_at_least": ("显示前 {shown} 条，共 {total} 条以上", "Showing {shown} of {total} or more"),
@@ -1086,6 +1093,9 @@ TEXTS: dict[str, tuple[str, str]] = {
         "no handover on record, no login in 36 hours or fees taken before it: counted from 36 hours ago",
     ),
     "shift.method": ("方式", "Method"),
+    # The totals table's rows by how the fee was paid, headings (pay.method.* are words in a line).
+    "shift.by.cash": ("现金", "Cash"),
+    "shift.by.qr": ("扫码支付", "QR payment"),
     "shift.count": ("笔数", "Payments"),
     "shift.amount": ("金额（元）", "Amount (yuan)"),
     "shift.total": ("合计", "Total"),
@@ -1120,7 +1130,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "shift.done": (
         "已交班 {time}：记录现金 {recorded} 元，清点 {counted} 元，{difference}",
-        "Handed over at {time}: cash on record {recorded} yuan, counted {counted} yuan, {difference}",
+        # A sentence of its own in English: {difference} is shift.short, .over or .even, capitalised
+        # (Review 66 F5: "counted 13.00 yuan, Over by 3.00 yuan").
+        "Handed over at {time}: cash on record {recorded} yuan, counted {counted} yuan. {difference}",
     ),
     "shift.next": (
         "下一班从零开始。请退出登录，由接班保安用自己的账号登录。",
