@@ -41,6 +41,9 @@ class Scan:
     bad: int
     noise: int = 0
     kind: Literal["card", "qr"] = "card"
+    # The last whole line thrown away as no value (line formats): said by what it looks like, for
+    # a Wiegand converter writing another encoding than set (wiegand_misfit).
+    bad_line: bytes = b""
 
 
 Scanner = Callable[[bytes], Scan]
@@ -143,13 +146,15 @@ def scan_lines(
 ) -> Scan:
     lines, rest, bad, dropped = split_lines(buf)
     values = []
+    bad_line = b""
     for line in lines:
         value = parse(line)
         if value is None:
             bad += 1
+            bad_line = line
         else:
             values.append(value)
-    return Scan(tuple(values), rest, bad, dropped, kind)
+    return Scan(tuple(values), rest, bad, dropped, kind, bad_line)
 
 
 def parse_card_line(line: bytes) -> str | None:
@@ -189,11 +194,78 @@ def _wiegand_value(text: str, bits: int, encoding: WiegandEncoding) -> int | Non
     if encoding == "bits":
         return int(text, 2) if len(text) == bits and set(text) <= {"0", "1"} else None
     digits = "0123456789abcdefABCDEF" if encoding == "hex" else "0123456789"
-    most = (bits + 3) // 4 if encoding == "hex" else len(str(2**bits - 1))
+    most = _most_digits(bits, encoding)
     if not 0 < len(text) <= most or not set(text) <= set(digits):
         return None
     value = int(text, 16 if encoding == "hex" else 10)
     return value if value < 2**bits else None
+
+
+def wiegand_misfit(line: bytes, bits: WiegandBits, encoding: WiegandEncoding) -> str | None:
+    """What a line a Wiegand converter wrote that is no frame as configured looks like, and the
+    setting that reads it as a good frame (both parity bits checked), if one does: a converter
+    set to another encoding, or to pad its hex, was read as nothing, the reader online and its
+    `last_error` empty (Review 66 I4). Never the line itself: it holds a card's number. None for a
+    line that is a frame as configured, or no text."""
+    try:
+        text = line.decode("ascii").strip()
+    except UnicodeDecodeError:
+        return None
+    if not text or not text.isprintable() or parse_wiegand_line(line, bits, encoding) is not None:
+        return None
+    said = f'a line of {_shape(text)} is no Wiegand {bits} frame as wiegand_encoding = "{encoding}" writes it'
+    unpadded = text.lstrip("0") if encoding != "bits" else text
+    if unpadded not in ("", text) and parse_wiegand_line(unpadded.encode("ascii"), bits, encoding):
+        return (
+            f"{said} ({_most_digits(bits, encoding)} digits at most); its leading zeros aside it is a "
+            "good frame: set the converter to write the frame without padding, or in another encoding "
+            "(wiegand_encoding)"
+        )
+    readers = [
+        _setting(b, e, bits, encoding)
+        for b in (26, 34)
+        for e in ("hex", "decimal", "bits")
+        if (b, e) != (bits, encoding) and parse_wiegand_line(line, b, e) is not None  # type: ignore[arg-type]
+    ]
+    if readers:
+        # One line in four of anything has good parity: a hint for the installer, who knows how
+        # the converter is set, never a setting taken by itself.
+        return (
+            f"{said}; its parity bits are good read as {' or as '.join(readers)}: if the converter "
+            "writes frames so, set that"
+        )
+    if parse_card_line(line) is not None:
+        return (
+            f"{said}, nor as any other wiegand_bits or wiegand_encoding: a converter sending the card "
+            'number alone, without parity bits, is read with format = "line" (nothing checked); or '
+            "set it to send the whole frame"
+        )
+    return f"{said}, nor as any other wiegand_bits or wiegand_encoding: set the converter to send the frame"
+
+
+def _shape(text: str) -> str:
+    """A line's shape, said without its characters: how many, and of what."""
+    if set(text) <= set("01") and len(text) > 8:
+        return f"{len(text)} 0s and 1s"
+    if text.isdigit():
+        return f"{len(text)} decimal digits"
+    if set(text) <= set("0123456789abcdefABCDEF"):
+        return f"{len(text)} hex digits"
+    kinds = [
+        kind for kind, test in (("letters", str.isalpha), ("digits", str.isdigit)) if any(map(test, text))
+    ]
+    kinds += [repr(c) for c in sorted({c for c in text if not c.isalnum()})]
+    return f"{len(text)} characters ({', '.join(kinds)})"
+
+
+def _setting(b: int, e: str, bits: int, encoding: str) -> str:
+    said = [f"wiegand_bits = {b}"] if b != bits else []
+    said += [f'wiegand_encoding = "{e}"'] if e != encoding else []
+    return ", ".join(said)
+
+
+def _most_digits(bits: int, encoding: WiegandEncoding) -> int:
+    return bits if encoding == "bits" else (bits + 3) // 4 if encoding == "hex" else len(str(2**bits - 1))
 
 
 def wiegand_card(value: int, bits: WiegandBits) -> str | None:

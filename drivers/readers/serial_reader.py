@@ -18,13 +18,14 @@ import math
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 
 import serial
 
 from drivers.base import Emit
 from drivers.health import DeviceHealth
 from drivers.readers.debounce import Debouncer
-from drivers.readers.frames import Scanner, cut_frame, split_lines
+from drivers.readers.frames import Scan, Scanner, cut_frame, split_lines
 from drivers.serialport import Backoff, PortError, explain, open_port
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,10 @@ FRAME_GAP_S = 0.5
 # read (any that came meanwhile would have been returned), however late this thread ran. A pause
 # ending inside a read is judged by when that read returns, if it began with nothing waiting.
 READ_TIMEOUT_S = 0.2
+# A line of another shape than the reader's format (a Wiegand converter set to another encoding):
+# said at WARNING when first seen, or seen again this long after, or of another shape; at DEBUG
+# between. A card held on the reader sends it several times a second.
+MISFIT_WARN_S = 600.0
 
 
 class NoiseOnly:
@@ -108,6 +113,7 @@ class SerialReader:
         *,
         debounce_s: float = 3.0,
         reconnect_max_s: float = 2.0,
+        misfit: Callable[[bytes], str | None] | None = None,
     ):
         self.health = health
         self.port = port
@@ -117,6 +123,10 @@ class SerialReader:
         self._backoff = Backoff(0.1, reconnect_max_s)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # What a line thrown away looks like, and what would read it (frames.wiegand_misfit).
+        self._misfit = misfit
+        self._misfit_said = ""  # in last_error, and warned of at `_misfit_warned` (monotonic s)
+        self._misfit_warned = -math.inf
 
     def start(self, emit: Emit) -> None:
         self._thread = threading.Thread(
@@ -195,9 +205,40 @@ class SerialReader:
                 self.health.set_offline(not_answering(self.port))
             if not garbled:
                 self.health.seen()
+            self._misfits(found)
             for value in found.values:
                 self.health.count("reads")
                 if self._debounce.accept(value, time.monotonic()):
                     emit(found.kind, value, 1.0)
                 else:
                     self.health.count("repeats")
+
+    def _misfits(self, found: Scan) -> None:
+        """A line of another shape than the reader's format is said: in last_error while the reader
+        is online and reads nothing else (a card read clears it), and in the journal at WARNING, at
+        most every MISFIT_WARN_S for one shape. Counted in bad_frames alone, a converter set to
+        another encoding looked like a reader nobody tapped (Review 66 I4)."""
+        if self._misfit is None:
+            return
+        if found.values and self._misfit_said:
+            if self.health.last_error == self._misfit_said:
+                self.health.last_error = ""
+            self._misfit_said = ""
+        note = self._misfit(found.bad_line) if found.bad_line and not found.values else None
+        if note is None:
+            return
+        said = f"{self.port}: {note}"
+        if self.health.online and self.health.last_error in ("", self._misfit_said):
+            self.health.last_error = said
+        now = time.monotonic()
+        warn = said != self._misfit_said or now - self._misfit_warned >= MISFIT_WARN_S
+        self._misfit_said = said
+        if warn:
+            self._misfit_warned = now
+        log.log(
+            logging.WARNING if warn else logging.DEBUG,
+            "card reader reads nothing device=%s lane=%s error=%s",
+            self.health.device,
+            self.health.lane,
+            said,
+        )

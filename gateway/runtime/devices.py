@@ -141,11 +141,17 @@ def _simulated(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build)
 
 
 def _serial_reader(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) -> None:
-    from drivers.readers.frames import scanner
+    from drivers.readers.frames import scanner, wiegand_misfit
     from drivers.readers.serial_reader import SerialReader
 
     assert isinstance(device, cfgdev.SerialReaderDevice)
     scan = scanner(device.format, device.em4100_number, device.wiegand_bits, device.wiegand_encoding)
+    # A converter's line that is no frame as set is said with the setting that reads it, if any.
+    misfit = (
+        partial(wiegand_misfit, bits=device.wiegand_bits, encoding=device.wiegand_encoding)
+        if device.format == "wiegand"
+        else None
+    )
     slot.sources.append(
         SerialReader(
             h,
@@ -154,6 +160,7 @@ def _serial_reader(device: Device, h: DeviceHealth, slot: LaneDevices, build: Bu
             scan,
             debounce_s=device.debounce_s,
             reconnect_max_s=device.reconnect_max_s,
+            misfit=misfit,
         )
     )
     if device.role == "patrol":
