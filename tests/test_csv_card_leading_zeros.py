@@ -91,12 +91,13 @@ def test_a_decimal_card_number_excel_saved_without_its_leading_zero_is_not_taken
     [
         (READER.format(number="decimal"), 10),
         (READER.format(number="decimal") + QR_SCANNER, 10),  # a QR scanner reads passes, not cards
-        (READER.format(number="hex"), None),
+        # a hex reader gives 10 hex digits, never 9 (Review 66 I2: it was None, and took 372653390)
+        (READER.format(number="hex"), 10),
         (READER.format(number="decimal") + LINE_READER, None),  # a line reader may give 8 digits
         ("", None),
     ],
 )
-def test_the_rule_holds_only_where_every_card_reader_is_em4100_decimal(
+def test_the_rule_holds_only_where_every_card_reader_is_em4100_or_wiegand(
     tmp_path: Path, devices: str, digits: int | None
 ) -> None:
     cfg = parse_config(site_toml(tmp_path / "data") + devices, "site.toml")

@@ -38,7 +38,7 @@ from gateway.store import registry
 from gateway.store.accounts import end_session, get_account, list_accounts, list_tokens, update_account
 from gateway.store.alarms import count_alarms, recent_alarms, to_acknowledge
 from gateway.store.audit import count_audit, recent_audit, shown_actor
-from gateway.store.card_forms import register_ten_digits
+from gateway.store.card_forms import register_ten_digits, typed_readings
 from gateway.store.database import open_read_only
 from gateway.store.occupancy import count_open_stays, occupancy, open_stays, people_inside
 from gateway.store.outbox import count_set_aside
@@ -618,8 +618,12 @@ def _sent_from_own_page(request: Request, who: Principal, csrf: str) -> bool:
 
 def _lookup_answer(request: Request, db: sqlite3.Connection, who: Principal, q: str) -> HTMLResponse:
     gw = guard_app(request).gw
-    ten_digits = register_ten_digits(gw.site.config)
-    found = registry.search(db, gw.secrets, q, ten_digits=ten_digits) if q.strip() else registry.Found([], 0)
+    ten_digits, readings = register_ten_digits(gw.site.config), typed_readings(gw.site.config)
+    found = (
+        registry.search(db, gw.secrets, q, ten_digits=ten_digits, readings=readings)
+        if q.strip()
+        else registry.Found([], 0)
+    )
     results = [resident_out(gw, who, r) for r in found.residents]
     # A slot's zone by the name the occupancy page gives it (车库/B001), not its id (main/B001).
     zone_names = {z.id: z.name for z in gw.site.config.zones}

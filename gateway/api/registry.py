@@ -32,7 +32,8 @@ from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
 from gateway.runtime.gateway import Gateway
 from gateway.store import registry as store
-from gateway.store.card_forms import register_ten_digits
+from gateway.store.card_forms import register_ten_digits, typed_readings
+from gateway.store.card_lists import card_given_warning
 from gateway.store.csv_rows import (
     TEXT_RULES,
     RowError,
@@ -155,6 +156,12 @@ class Created(BaseModel):
     id: int
 
 
+class CardCreated(Created):
+    # Taken, with what the readers will make of it (card_lists.card_given_warning): 10 digits only
+    # at a site of hex readers, which no reader finds if they are the number printed on the card.
+    warning: str | None = None
+
+
 def _value(kind: str, text: str, field: str = "value", digits: int | None = None) -> str:
     """A card, plate or QR as typed, in its stored form. A refused plate is `invalid_plate`, as at
     the lane (corrections._typed), naming the request's `field`: the admin is told it is the plate
@@ -242,7 +249,8 @@ def lookup(
     q: Annotated[str, Query(min_length=1, max_length=60)],
     limit: Annotated[int, Query(ge=1, le=500)] = 20,
 ) -> list[dict[str, Any]]:
-    found = store.search(db, app.gw.secrets, q, limit, register_ten_digits(app.gw.site.config))
+    cfg = app.gw.site.config  # 10 digits typed read both ways where a reader gives hex
+    found = store.search(db, app.gw.secrets, q, limit, register_ten_digits(cfg), typed_readings(cfg))
     response.headers["X-Total-Count"] = str(found.total)
     return [resident_out(app.gw, who, r) for r in found.residents]
 
@@ -274,6 +282,7 @@ def _set_blocked(
                 reason.strip(),
                 unknown_vehicle=unknown_vehicle,
                 ten_digits=ten_digits,
+                readings=typed_readings(gw.site.config),
             ),
         )
     )
@@ -425,8 +434,10 @@ def _car_of(db: sqlite3.Connection, body: CardIn) -> int | None:
     )
 
 
-@router.post("/api/cards", summary="Give a resident a card (admin)", response_model=Created)
-def add_card(body: CardIn, who: Admin, app: App, db: Db, idempotency_key: IdempotencyKey = None) -> Created:
+@router.post("/api/cards", summary="Give a resident a card (admin)", response_model=CardCreated)
+def add_card(
+    body: CardIn, who: Admin, app: App, db: Db, idempotency_key: IdempotencyKey = None
+) -> CardCreated:
     # A card given must be one the readers can give (a card blocked by number is just looked up).
     gw, card = app.gw, _value("card", body.card, digits=card_digits(app.gw.site.config))
     car = _car_of(db, body)
@@ -453,7 +464,7 @@ def add_card(body: CardIn, who: Admin, app: App, db: Db, idempotency_key: Idempo
             "AND resident_id IS ? AND vehicle_id IS ?"
         )
         _kept(gw, _cards, who, idempotency_key, "card", cid, where, card, body.resident_id, car)
-    return Created(id=cid)
+    return CardCreated(id=cid, warning=card_given_warning(gw.site.config, card))
 
 
 @router.delete(

@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from gateway.core.card_forms import card_id
+from gateway.core.card_forms import never_read
 from gateway.core.credentials import BadCredential, canonical
 from gateway.core.windows import Window
 
@@ -304,40 +304,19 @@ class Patrol(_Strict):
 # The checkpoints that give a card's number in a card form: EM4100 (10 digits, zeros first) and
 # Wiegand (facility:card). A line reader's checkpoint gives whatever its reader sends.
 CARD_FORM_READERS = ("em4100", "wiegand")
-_TEN_DIGITS = 10
 
 
 def guard_cards_never_read(cards: list[str] | None) -> list[tuple[int, str, str]]:
     """(index, what is wrong, fix) of each listed guard card that no EM4100 or Wiegand checkpoint
-    gives, so that its taps would never count there: a number whose leading zeros were lost (Excel
-    keeps 0372653390 as 372653390, 0016363D4E as 16363D4E: the fix the card import gives,
-    store/csv_rows.py whole_number), or one of no card form at all ("G0001")."""
+    gives, so that its taps would never count there (card_forms.never_read: a number whose leading
+    zeros were lost, as the card import refuses it, store/csv_rows.py whole_number, or one of no
+    card form at all, "G0001")."""
     found: list[tuple[int, str, str]] = []
     for i, card in enumerate(cards or ()):
-        if card_id(card) is not None:
-            continue
-        if len(card) < _TEN_DIGITS and all(c in "0123456789ABCDEF" for c in card):
-            what = "digits" if card.isdigit() else "hex digits"
-            found.append(
-                (
-                    i,
-                    f"guard card {card} has {len(card)} {what} where an EM4100 checkpoint gives 10, "
-                    "leading zeros kept (Excel drops them from a column of numbers): its taps would "
-                    "never count",
-                    f"give the number as printed on the card, or pad it with zeros to 10 digits "
-                    f"({card.zfill(_TEN_DIGITS)})",
-                )
-            )
-        else:
-            found.append(
-                (
-                    i,
-                    f"guard card {card} is no number an EM4100 or Wiegand checkpoint gives (10 digits, "
-                    "or facility:card): its taps would never count",
-                    "give the 10 digits printed on the card (e.g. 0372653390), or its facility:card "
-                    "number (054:15694)",
-                )
-            )
+        wrong = never_read(card, "checkpoint")
+        if wrong is not None:
+            what, fix = wrong
+            found.append((i, f"guard card {card} {what}: its taps would never count", fix))
     return found
 
 

@@ -27,6 +27,8 @@ FORM_BITS: dict[Form, int] = {"EM4100 hex": 40, "EM4100 decimal": 32, "Wiegand 3
 WIEGAND_26_BITS = 24
 _FACILITY_CARD = re.compile(r"([0-9]{1,5}):([0-9]{1,5})")
 _TEN_HEX = re.compile(r"[0-9A-F]{10}")
+_HEX_DIGITS = frozenset("0123456789ABCDEF")
+TEN_DIGITS = 10  # an EM4100 reader's number, hex or decimal, leading zeros kept
 # A form carrying this many bits more than a read: the numbers it leaves open are listed (256).
 _LISTED_AT_MOST_BITS_MORE = 8
 
@@ -56,6 +58,28 @@ def card_id(value: str, ten_digits: TenDigits = "decimal") -> CardId | None:
     if value.isdigit() and ten_digits == "decimal" and int(value) <= 0xFFFFFFFF:
         return CardId("EM4100 decimal", int(value))
     return CardId("EM4100 hex", int(value, 16))
+
+
+def never_read(card: str, reader: str = "reader") -> tuple[str, str] | None:
+    """(what is wrong, fix) of a card number no EM4100 or Wiegand `reader` ever gives, or None for
+    one of a card form: 10 hex digits or facility:card. A shorter number of hex digits lost its
+    leading zeros (Excel keeps 0372653390 as 372653390, 0016363D4E as 16363D4E); anything else is
+    of no card form at all ("G0001"). The words `[patrol] guard_cards`, `gateway import`, the API
+    and the central server's entries share (gateway/config/parking.py, store/csv_rows.py)."""
+    if card_id(card) is not None:
+        return None
+    if len(card) < TEN_DIGITS and all(c in _HEX_DIGITS for c in card):
+        what = "digits" if card.isdigit() else "hex digits"
+        return (
+            f"has {len(card)} {what} where an EM4100 {reader} gives {TEN_DIGITS}, leading zeros kept "
+            "(Excel drops them from a column of numbers)",
+            "give the number as printed on the card, or pad it with zeros to "
+            f"{TEN_DIGITS} digits ({card.zfill(TEN_DIGITS)})",
+        )
+    return (
+        f"is no number an EM4100 or Wiegand {reader} gives ({TEN_DIGITS} digits, or facility:card)",
+        "give the 10 digits printed on the card (e.g. 0372653390), or its facility:card number (054:15694)",
+    )
 
 
 def _wiegand(facility_text: str, card: int) -> CardId | None:

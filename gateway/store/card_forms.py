@@ -24,6 +24,7 @@ from gateway.config.models import SiteConfig
 from gateway.core import Presented
 from gateway.core.card_forms import (
     FORM_BITS,
+    TEN_DIGITS,
     WIEGAND_26_BITS,
     CardId,
     Form,
@@ -94,6 +95,17 @@ def register_ten_digits(cfg: SiteConfig) -> TenDigits:
     (the register was imported in that form), else decimal, the printed number."""
     numbers = {d.em4100_number for d in _em4100_readers(cfg)}
     return "hex" if numbers == {"hex"} else "decimal"
+
+
+def typed_readings(cfg: SiteConfig) -> tuple[TenDigits, ...]:
+    """How 10 digits typed at the booth (查询, 立即禁用, lifting a block) are read: as the register
+    reads them, and, where an EM4100 reader of the site gives hex, as the number printed on a card
+    and as a hex id both (as [patrol] guard_cards are): the guard has the card's printed number in
+    hand, or one a hex reader showed, and cannot tell which (Review 66 I1: at a site of hex readers
+    the printed 0372653390 was "an unknown card" while the card, 0016363D4E, kept opening)."""
+    if any(d.em4100_number == "hex" for d in _em4100_readers(cfg)):
+        return ("decimal", "hex")
+    return (register_ten_digits(cfg),)
 
 
 def wiegand_26_lanes(cfg: SiteConfig) -> list[str]:
@@ -228,6 +240,34 @@ def registered_cards_named(conn: sqlite3.Connection, value: str, ten_digits: Ten
     if typed is None:
         return []
     return closest(typed, _registered_agreeing(conn, typed, ten_digits, FORM_BITS))
+
+
+def cards_typed(
+    conn: sqlite3.Connection, value: str, ten_digits: TenDigits, readings: tuple[TenDigits, ...]
+) -> dict[TenDigits, list[str]]:
+    """The registered cards a card number typed at the booth names, by each way its digits are
+    read (`readings`, typed_readings): 10 digits only, read both ways, are the card printed so and
+    the card a hex reader reads so; any other number is read as the register reads it
+    (registered_cards_named). `ten_digits`: how the register's 10-digit numbers read."""
+    if len(set(readings)) < 2 or not (value.isdigit() and len(value) == TEN_DIGITS):
+        return {ten_digits: registered_cards_named(conn, value, ten_digits)}
+    found: dict[TenDigits, list[str]] = {}
+    for reading in dict.fromkeys(readings):
+        if reading == ten_digits:
+            found[reading] = registered_cards_named(conn, value, ten_digits)
+            continue
+        typed = card_id(value, reading)
+        agreeing = {} if typed is None else _registered_agreeing(conn, typed, ten_digits, FORM_BITS)
+        found[reading] = [] if typed is None else closest(typed, agreeing)
+    return found
+
+
+def registered_cards_typed(
+    conn: sqlite3.Connection, value: str, ten_digits: TenDigits, readings: tuple[TenDigits, ...]
+) -> list[str]:
+    """Every registered card the number typed names, read each way (cards_typed), each once."""
+    named = cards_typed(conn, value, ten_digits, readings)
+    return list(dict.fromkeys(card for cards in named.values() for card in cards))
 
 
 def _registered_agreeing(

@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 
 from gateway.config.devices import SerialReaderDevice
 from gateway.config.models import SiteConfig
+from gateway.config.parking import CARD_FORM_READERS
+from gateway.core.card_forms import never_read
 from gateway.core.credentials import BadCredential, canonical
 from gateway.core.windows import DIFFERENT_END_OR_EMPTY, Window, hours_text
 from gateway.quoting import quoted, requoted
@@ -276,41 +278,50 @@ def card_value(text: str, digits: int | None = None) -> str:
 
 
 def card_digits(cfg: SiteConfig) -> int | None:
-    """EM4100_DECIMAL_DIGITS where every card reader of the site gives EM4100 cards as decimal
-    numbers or is a Wiegand converter, which finds a card by its printed 10 digits (docs/hardware.md,
-    *Card numbers: one card, every reader*), else None: another reader may read a shorter number of
-    digits as a card. Patrol checkpoints and QR scanners aside."""
+    """EM4100_DECIMAL_DIGITS where every card reader of the site is an EM4100 reader (hex or
+    decimal) or a Wiegand converter: each gives a card in a card form only, 10 digits with their
+    leading zeros or facility:card, and finds a card registered in any of them (docs/hardware.md,
+    *Card numbers: one card, every reader*), so that a number of no such form is no card any of
+    them finds (whole_number). Else None: a line reader (or a simulated one) gives numbers of its
+    own. Patrol checkpoints and QR scanners aside."""
     readers = [
         d
         for d in cfg.devices
         if d.kind == "reader"
         and not (isinstance(d, SerialReaderDevice) and (d.format == "qr" or d.role == "patrol"))
     ]
-    decimal = [d for d in readers if isinstance(d, SerialReaderDevice) and _finds_by_printed_digits(d)]
-    return EM4100_DECIMAL_DIGITS if readers and len(decimal) == len(readers) else None
-
-
-def _finds_by_printed_digits(reader: SerialReaderDevice) -> bool:
-    """An EM4100 reader giving decimal numbers, or a Wiegand converter: it gives facility:card and
-    finds a card registered by the 10 digits printed on it, never by 9 of them (at an estate whose
-    only readers are Wiegand converters a number Excel cut short was taken, and never opened)."""
-    return reader.format == "wiegand" or (reader.format == "em4100" and reader.em4100_number == "decimal")
+    forms = [d for d in readers if isinstance(d, SerialReaderDevice) and d.format in CARD_FORM_READERS]
+    return EM4100_DECIMAL_DIGITS if readers and len(forms) == len(readers) else None
 
 
 def whole_number(card: str, digits: int) -> None:
-    """RowError for an all-digit card number shorter than `digits`: Excel saves a column of numbers
-    without their leading zeros (0372653390 -> 372653390), about one card in four, and the reader's
-    number would never match it. Not padded here: the installer checks the column (a number typed
-    short by hand is no card either)."""
-    if card.isdigit() and len(card) < digits:
+    """RowError for a card number no EM4100 reader or Wiegand converter gives, where `digits`
+    (card_digits) says they are the site's card readers (card_forms.never_read, the words
+    `[patrol] guard_cards` are refused in): one Excel saved without its leading zeros (0372653390
+    as 372653390, the hex 0016363D4E as 16363D4E: short_number), or one of no card form ("G0001").
+    Taken, its resident was refused at every reader (Review 66 I2)."""
+    short_number(card, digits)
+    wrong = never_read(card)
+    if wrong is not None:
+        what, fix = wrong
+        raise RowError("card", f"{quoted(card)} {what}: {_NO_READER_HERE}; {fix}")
+
+
+def short_number(card: str, digits: int) -> None:
+    """RowError for a card number of fewer hex digits than `digits` (card_digits): Excel saves a
+    column of numbers without their leading zeros (0372653390 -> 372653390), about one card in four,
+    and the reader's number would never match it. Not padded here: the installer checks the column
+    (a number typed short by hand is no card either)."""
+    wrong = never_read(card) if len(card) < digits and _HEX_DIGITS.fullmatch(card) else None
+    if wrong is not None:
+        what, fix = wrong
         raise RowError(
-            "card",
-            f"{quoted(card)} has {len(card)} digits where this site's card readers (EM4100 ones with "
-            f'em4100_number = "decimal", Wiegand converters) find a card by the {digits} printed on it, '
-            f"leading zeros kept: Excel drops them from a column of numbers; "
-            f"format the card column as text and give the number as printed on the card, or pad it "
-            f"with zeros to {digits} digits ({card.zfill(digits)})",
+            "card", f"{quoted(card)} {what}: {_NO_READER_HERE}; format the card column as text and {fix}"
         )
+
+
+_HEX_DIGITS = re.compile(r"[0-9A-F]+")
+_NO_READER_HERE = "no card reader of this site (EM4100 readers, Wiegand converters) would find it"
 
 
 def parse_resident(row: dict[str, str], tz: ZoneInfo) -> ResidentRow:

@@ -20,7 +20,7 @@ from gateway.core.card_forms import TenDigits
 from gateway.core.credentials import BadCredential, canonical
 from gateway.errors import NotFound
 from gateway.privacy import Secrets, mask_card, mask_name, normalize_number
-from gateway.store.card_forms import registered_cards_named
+from gateway.store.card_forms import registered_cards_typed
 from gateway.store.hashes import hash_in
 from gateway.store.registry_credentials import (
     add_card,
@@ -120,12 +120,18 @@ PHONE_AS_WRITTEN = re.compile(r"[\d\s+\-().·]+")
 
 
 def search(
-    conn: sqlite3.Connection, keys: Secrets, q: str, limit: int = 20, ten_digits: TenDigits = "decimal"
+    conn: sqlite3.Connection,
+    keys: Secrets,
+    q: str,
+    limit: int = 20,
+    ten_digits: TenDigits = "decimal",
+    readings: tuple[TenDigits, ...] = (),
 ) -> Found:
     """Residents a guard's query names: plate (an I or O in its serial read as 1 or 0), card
     number (any number a reader giving it finds the card by, the Wiegand one printed on it too;
-    `ten_digits` as for blocking), phone, name, ref, building/unit or a flat (3栋2单元301, 3-2-301),
-    then a piece of a plate (A12345 for 皖A12345, typed without its province).
+    `ten_digits` and `readings` as for blocking: 10 digits both ways where a reader gives hex),
+    phone, name, ref, building/unit or a flat (3栋2单元301, 3-2-301), then a piece of a plate
+    (A12345 for 皖A12345, typed without its province).
 
     The first `limit` of them, but all of a building and unit typed whole (3栋2单元), up to
     UNIT_MAX: a guard who looks a unit up wants all of it, and a unit rarely has ~100 residents.
@@ -162,7 +168,7 @@ def search(
         named += found if whole_with_province else 0
     with suppress(BadCredential):  # as blocking it finds it (054:15694 finds 0372653390)
         typed_card = canonical("card", q)
-        for card in registered_cards_named(conn, typed_card, ten_digits):
+        for card in registered_cards_typed(conn, typed_card, ten_digits, readings or (ten_digits,)):
             found = add(
                 "SELECT resident_id FROM credentials WHERE kind = 'card' AND value = ? "
                 "AND resident_id IS NOT NULL",

@@ -11,12 +11,12 @@ import sqlite3
 from datetime import datetime
 from typing import Any, Literal
 
-from gateway.core.card_forms import TenDigits
+from gateway.core.card_forms import TEN_DIGITS, TenDigits
 from gateway.errors import Conflict, NotFound
 from gateway.events import sent_value
 from gateway.privacy import mask_card
 from gateway.store.audit import audit, transaction
-from gateway.store.card_forms import registered_cards_named
+from gateway.store.card_forms import cards_typed, registered_cards_named
 from gateway.store.outbox import enqueue
 from gateway.store.registry_base import (
     _changed,
@@ -46,6 +46,7 @@ def set_blocked(
     *,
     unknown_vehicle: Literal["refuse", "temporary"] = "temporary",
     ten_digits: TenDigits = "decimal",
+    readings: tuple[TenDigits, ...] = (),
 ) -> dict[str, Any]:
     """Block (or unblock) a card or plate at once: the next presentation is refused.
 
@@ -54,7 +55,8 @@ def set_blocked(
     plate typed here does at the lane. A card typed is the registered card a reader giving that
     number finds (its Wiegand number, printed on the card too, is the card registered as printed:
     _typed_card); `ten_digits` is how the register's 10-digit numbers read
-    (card_forms.register_ten_digits).
+    (card_forms.register_ten_digits), `readings` how 10 digits typed are (card_forms.typed_readings:
+    both ways where a reader of the site gives hex; the register's way where not given).
 
     The `registry` record names the credential's holder by the key the centre knows it by: the
     resident's `ref`, or the pass's (`pass_ref`). A QR's value never leaves the gateway, and the
@@ -73,10 +75,10 @@ def set_blocked(
                     fix="it was deleted since: look the resident up again on the lookup page",
                 )
         else:
-            typed = _typed_card(conn, credential, blocked, ten_digits)
+            typed = _typed_card(conn, credential, blocked, ten_digits, readings or (ten_digits,))
             row = conn.execute(_CREDENTIAL + "c.kind = ? AND c.value = ?", typed).fetchone()
             if row is None:
-                raise _not_registered(*credential, blocked, unknown_vehicle)
+                raise _not_registered(*credential, blocked, unknown_vehicle, readings or (ten_digits,))
         cid, resident_id, pass_id, kind, value, resident_ref, pass_ref, was_blocked = row
         if bool(was_blocked) == blocked:
             raise _done_already(kind, value, blocked)
@@ -108,20 +110,36 @@ def set_blocked(
 
 
 def _typed_card(
-    conn: sqlite3.Connection, credential: tuple[str, str], blocked: bool, ten_digits: TenDigits
+    conn: sqlite3.Connection,
+    credential: tuple[str, str],
+    blocked: bool,
+    ten_digits: TenDigits,
+    readings: tuple[TenDigits, ...],
 ) -> tuple[str, str]:
     """A card typed to be blocked (or its block lifted, `blocked` False) as the register holds it,
     found as a reader giving that number finds it (card_forms.registered_cards_named): a lost card
     blocked by its Wiegand number was "not registered, refused already", and kept opening the
     Wiegand lane. A number that names two registered cards (a Wiegand 26 one, 24 bits of the id)
     blocks (or unblocks) neither: the guard is told, and told to do what he asked another way (an
-    admin lifting a block was told to block the card)."""
+    admin lifting a block was told to block the card). Ten digits read both ways (`readings`) that
+    are one card printed so and another whose hex id they are block neither either."""
     kind, value = credential
     if kind != "card":
         return credential
-    cards = registered_cards_named(conn, value, ten_digits)
+    named = cards_typed(conn, value, ten_digits, readings)
+    cards = list(dict.fromkeys(card for found in named.values() for card in found))
+    action = "block" if blocked else "unblock"
+    if len(cards) == 2 and [len(found) for found in named.values()] == [1, 1]:
+        printed, hex_id = (_shown(kind, named[way][0]) for way in ("decimal", "hex"))
+        raise Conflict(
+            f"card {_shown(kind, value)} is 2 registered cards: read as the number printed on a card it "
+            f"is {printed}, read as the 10 hex digits an EM4100 reader set to hex gives it is {hex_id}; "
+            f"none was {action}ed",
+            fix=f"{action} it on its resident's page (查询 by these digits lists both)",
+            code="card_ambiguous",
+            data={"cards": len(cards), "state": "two_readings"},
+        )
     if len(cards) > 1:
-        action = "block" if blocked else "unblock"
         raise Conflict(
             f"card {_shown(kind, value)} is {len(cards)} registered cards to a reader giving that "
             f"number ({', '.join(_shown(kind, c) for c in cards)}): it carries too few bits of the "
@@ -149,14 +167,18 @@ def _done_already(kind: str, value: str, blocked: bool) -> Conflict:
 
 
 def _not_registered(
-    kind: str, value: str, blocked: bool, unknown_vehicle: Literal["refuse", "temporary"]
+    kind: str,
+    value: str,
+    blocked: bool,
+    unknown_vehicle: Literal["refuse", "temporary"],
+    readings: tuple[TenDigits, ...],
 ) -> NotFound:
     """A card, QR or plate typed to be blocked (or unblocked) that nobody holds. Lifting a block
     on it: there is none to lift (deleted since, or typed wrong). Blocking it: a card or QR nobody
     holds is refused at every reader already. A plate nobody holds is let in as a temporary car
     where the site's policy admits unregistered cars: the guard must not be told it is kept out,
     nor told of a card, but how to keep that car out (gateway/web/i18n.py words
-    `unregistered_plate`)."""
+    `unregistered_plate`). Ten digits are said as this site reads them (`readings`)."""
     wanted = f"no {kind} {_shown(kind, value)} is registered"
     if not blocked:
         return NotFound(
@@ -179,7 +201,21 @@ def _not_registered(
         "plate": 'an unregistered car is refused already (policy.unknown_vehicle = "refuse"); '
         "check the plate",
     }
+    if kind == "card" and value.isdigit() and len(value) == TEN_DIGITS:
+        return NotFound(wanted, fix=f"{_read_as(readings)}; {already[kind]}")
     return NotFound(wanted, fix=already[kind])
+
+
+def _read_as(readings: tuple[TenDigits, ...]) -> str:
+    """How this site reads 10 digits typed, for a guard told no card is them."""
+    if set(readings) == {"decimal", "hex"}:
+        return (
+            "no registered card is these 10 digits read either way: as the number printed on a card, "
+            "or as the 10 hex digits an EM4100 reader set to hex gives"
+        )
+    if readings == ("hex",):
+        return "no registered card is these 10 digits read as the hex digits this site's EM4100 readers give"
+    return "no registered card is these 10 digits read as the number printed on a card"
 
 
 def record_block(

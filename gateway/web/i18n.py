@@ -555,6 +555,17 @@ TEXTS: dict[str, tuple[str, str]] = {
         "请立即保存该令牌，它只显示这一次：",
         "Store this token now; it is shown only once:",
     ),
+    # POST /api/cards answered with a `warning` (store/card_lists.py card_given_warning).
+    "admin.card_read_as_hex": (
+        '本站EM4100读卡器均为十六进制（em4100_number = "hex"，默认值），10位纯数字卡号按十六进制卡号读取：'
+        "如果这是卡上印的号码，任何读卡器都不认这张卡，"
+        '请将每台EM4100读卡器设为 em4100_number = "decimal" 并重启；'
+        "如果是读卡器显示的十六进制卡号，则无需处理",
+        'Every EM4100 reader of this site gives hex (em4100_number = "hex", the default) and reads 10 digits '
+        "as a hex id: if this is the number printed on the card, no reader will take the card; set "
+        'em4100_number = "decimal" on every EM4100 reader and restart. If it is the hex id a reader '
+        "showed, nothing to do",
+    ),
     "admin.revoke": ("吊销", "Revoke"),
     "admin.revoked": ("已吊销", "revoked"),
     "admin.registry": ("业主、车辆、卡、车位", "Residents, vehicles, cards, slots"),
@@ -693,6 +704,14 @@ TEXTS: dict[str, tuple[str, str]] = {
         "该号码对应 {cards} 张已登记的卡，无法区分，未禁用：请输入卡上印的10位卡号，或在业主页面禁用",
         "This number fits {cards} registered cards and cannot tell them apart; nothing was blocked: "
         "type the 10 digits printed on the card, or block it on its resident's page",
+    ),
+    # 10 digits that are one card's printed number and another's hex id, at a site with a reader
+    # set to hex (card_forms.typed_readings): typing the printed digits is what he did.
+    "err.card_ambiguous.two_readings": (
+        "这10位数字既是一张卡上印的卡号，又是另一张卡的十六进制卡号（共 {cards} 张已登记的卡），"
+        "未禁用：请在业主页面禁用",
+        "These 10 digits are one card's printed number and another card's hex id ({cards} registered "
+        "cards); nothing was blocked: block it on its resident's page",
     ),
     "err.conflict": (
         "与已有记录冲突（同一车牌、卡号或号码已登记），未作任何修改",
@@ -1261,6 +1280,7 @@ JS_KEYS = (
     "flag.neighbour_lane",
     "ev.neighbour_lane",
     "admin.token_once",
+    "admin.card_read_as_hex",
     "lane.unknown",
     "form.restored",
     "form.not_restored",

@@ -471,7 +471,14 @@ const thens = {
     if (data && data.no_plate) location.href = "/occupancy?plate=" + encodeURIComponent(data.plate);
     else reloadPage();
   },
-  saved: (data, form) => { toast(T("common.saved") + (data && data.id ? " #" + data.id : "")); form.reset(); },
+  // A card taken with the API's `warning` (10 digits only, at a site whose EM4100 readers all read
+  // them as a hex id: the printed number opens nothing) is said, not "saved" alone (Review 66 I1).
+  saved: (data, form) => {
+    const saved = T("common.saved") + (data && data.id ? " #" + data.id : "");
+    if (data && data.warning) toast(`${saved}. ${T("admin.card_read_as_hex")}`, true, 20000);
+    else toast(saved);
+    form.reset();
+  },
   pass: (data) => { location.href = "/passes/" + data.id; },
   relogin: () => { location.href = "/login"; },
   token: (data) => {
