@@ -312,6 +312,18 @@ def extend(
     return row
 
 
+def reopen(conn: sqlite3.Connection, pass_id: int, at: datetime, actor: str) -> None:
+    """A pass the booth ended (checked out) open again, inside the caller's transaction: the centre
+    extended it, told of the check-out (gateway/sync/apply.py). Sent up as `"op": "reopened"`, the
+    pass as it now is: else the centre's last word on it stayed `checked_out` while its QR admitted
+    again (Review K)."""
+    conn.execute("UPDATE passes SET checked_out_at = NULL WHERE id = ?", (pass_id,))
+    row = _get(conn, pass_id)
+    enqueue(conn, "pass", {"op": "reopened", "at": at.isoformat(), "pass": upstream(row, at)}, at)
+    until = local_iso(row["valid_to"], at.tzinfo)
+    audit(conn, at, actor, f"{row['kind']}.reopen", f"pass:{pass_id}", f"{mask_name(row['name'])} to {until}")
+
+
 def _checked_out_by(conn: sqlite3.Connection, pass_id: int) -> str | None:
     """Who checked the pass out: its check_out audit row's actor (a pass is checked out once). By
     the target alone, never by the pass's time: NTP re-dates checked_out_at (store/redate.py), never

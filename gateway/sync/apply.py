@@ -38,6 +38,7 @@ from gateway.store.parking import (
     off_slots_not_theirs,
     parked_as_listed,
 )
+from gateway.store.passes import reopen
 from gateway.store.registry import (
     audit_block,
     onto_free_slots,
@@ -264,15 +265,20 @@ _PASSES = [
     WHERE credentials.pass_id IS NOT excluded.pass_id OR credentials.valid_from IS NOT NULL
        OR credentials.valid_to IS NOT NULL OR credentials.hours != ''""",
 ]
-# The range's passes the booth ended (checked out) whose entry changes their window: the centre
-# extended or moved a permit after the booth ended it (the owner's complaint settled), and the pass
-# is open again (Review 66 E3: stored with its new end, it stayed checked out, its QR refused as
-# expired, and nothing told the centre). One sent again with its window unchanged (a daily
-# snapshot, a new company name) stays ended. Times compared as instants, however written.
-_REOPENED = f"""SELECT p.id, p.kind, p.name FROM staging.s_passes s JOIN passes p ON p.ref = s.ref
-    WHERE s.{R} AND p.checked_out_at IS NOT NULL
-      AND (julianday(s.valid_from) IS NOT julianday(p.valid_from)
-        OR julianday(s.valid_to) IS NOT julianday(p.valid_to) OR s.hours IS NOT p.hours)"""
+# The range's passes the booth ended (checked out) that the centre extends knowing it: the entry's
+# end later than the one stored, and the pass's `checked_out` record gone up (sent; a sent row is
+# pruned only once sent, where the link is up). The owner's complaint settled, the office extended
+# the permit, and the pass is open again (Review 66 E3: stored with its new end, it stayed checked
+# out, its QR refused as expired). An entry made before the centre could know of the check-out (its
+# record still queued), one that shortens the window, moves its first day or its hours, or one
+# sent again unchanged (a daily snapshot) leaves it ended: until Review K any change reopened it,
+# the crew's QR admitting again while the centre's last word was `checked_out`. Times compared as
+# instants, however written.
+_REOPENED = f"""SELECT p.id FROM staging.s_passes s JOIN passes p ON p.ref = s.ref
+    WHERE s.{R} AND p.checked_out_at IS NOT NULL AND julianday(s.valid_to) > julianday(p.valid_to)
+      AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.topic = 'pass'
+        AND json_extract(o.payload, '$.pass.id') = p.id
+        AND json_extract(o.payload, '$.op') = 'checked_out' AND o.sent_at IS NULL)"""
 _D = f"SELECT k1 FROM staging.s_deletes WHERE {R} AND kind = "
 _SLOTS_DELETED = f"""SELECT sl.id FROM staging.s_deletes d
     JOIN slots sl ON sl.zone = d.k1 AND sl.number = d.k2 WHERE d.{R} AND d.kind = 'slot'"""
@@ -383,9 +389,8 @@ def run_rows(
     with withdrawn, struck_off:
         for sql in PHASES[phase][2]:
             conn.execute(sql, params)
-    for pass_id, kind, holder in reopened:
-        conn.execute("UPDATE passes SET checked_out_at = NULL WHERE id = ?", (pass_id,))
-        audit(conn, now, "central", f"{kind}.reopen", f"pass:{pass_id}", f"{mask_name(holder)} new window")
+    for (pass_id,) in reopened:
+        reopen(conn, pass_id, now, "central")
     if name == "residents":  # a lease renewed: a slot that passed over its car (lapsed) is handed now
         onto_slots_of_registered(conn, now, _CARS_OF_RESIDENTS_IN_RANGE, params)
     if name == "vehicles":  # a renewal of a car parked paying since its period ran out
