@@ -36,6 +36,7 @@ from typing import Any
 from gateway.alarm_texts import AlarmText, from_stored
 from gateway.parking import retention as plan
 from gateway.store.database import open_read_only
+from gateway.store.outbox import streams
 from gateway.store.redate import (
     BOOT_TABLES,
     PATROL_ALARMS,
@@ -119,11 +120,22 @@ def first_of_boot(
     What a marker of this boot that an older version wrote lacks is found in the store (the service
     upgraded on the stale boot clock, before NTP set it): its rows are still to be re-dated. And the
     clock steps still to alarm, whichever boot kept them: a step is no less owed its alarm after a
-    reboot."""
+    reboot.
+
+    The marker names the database it describes by its outbox stream: one naming a stream this
+    database never ran was written for another database in this boot (a new box's first start on a
+    fresh gateway.db, the old box's copy put in its place after it), and the copy's own rows would
+    be taken for this boot's and re-dated when NTP sets the clock (a car parked for days charged
+    from the stale boot). Its boot's rows are then found anew, as on a new boot. One of the
+    database's own streams is kept: an upgrade's copy put back with its marker (README, going
+    back) starts a stream of its own, after the one its marker names. A marker an older version
+    wrote names none: taken as this database's, as before."""
     try:
         boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
     except OSError:
         boot = ""
+    ran = _streams_of(db_path)
+    database = ran[-1] if ran else None
     kept_ids: dict[str, int] = {}
     older_open: frozenset[int] | None = None
     older_stays: dict[int, StayTimes] | None = None
@@ -139,8 +151,16 @@ def first_of_boot(
     alarms: tuple[StepAlarm, ...] = ()
     try:
         kept = json.loads((data_dir / BOOT_MARKER).read_text())
-        alarms = _kept_alarms(kept)
-        if boot and kept.get("boot") == boot:
+        alarms = _kept_alarms(kept)  # the box's clock stepped, whichever database was in
+        other = kept.get("database") is not None and kept.get("database") not in ran
+        if other and boot and kept.get("boot") == boot:
+            log.warning(
+                "%s describes another database (stream %s, which this one never ran: a copy put in "
+                "its place in this boot): this boot's rows in it are found anew",
+                BOOT_MARKER,
+                kept.get("database"),
+            )
+        if boot and kept.get("boot") == boot and not other:
             clock = None if kept.get("clock") is None else float(kept["clock"])
             kept_ids = _kept_ids(kept)
             older_open = _kept_open(kept)
@@ -170,6 +190,7 @@ def first_of_boot(
         judge_again=judge_again,
         clock_set_at=clock_set_at,
         nudged=nudged,
+        database=database,
     )
     if set_unkept:
         found = _set_when(db_path, found)
@@ -378,6 +399,7 @@ def keep_boot(data_dir: Path, boot: Boot, alarms: Sequence[StepAlarm] = ()) -> N
         "judge_again": [list(astuple(r)) for r in boot.judge_again],
         "clock_set_at": boot.clock_set_at,
         "nudged": boot.nudged,
+        "database": boot.database,
         "clock_alarms": [{"text": a.text.stored(), "seen": a.seen.isoformat()} for a in alarms],
     }
     try:
@@ -386,6 +408,13 @@ def keep_boot(data_dir: Path, boot: Boot, alarms: Sequence[StepAlarm] = ()) -> N
         os.replace(written, marker)
     except OSError:
         log.warning("cannot write %s: rows re-dated after a clock step are this run's only", marker)
+
+
+def _streams_of(db_path: Path) -> tuple[str, ...]:
+    """The outbox streams the database has run, its own now last (gateway/runtime/outbox_stream.py:
+    the gateway settles it before its operations read the marker; a copy put back starts one)."""
+    with closing(open_read_only(db_path, 10)) as conn:
+        return tuple(stream for _, stream in streams(conn))
 
 
 def _next_id(conn: sqlite3.Connection, table: str) -> int:

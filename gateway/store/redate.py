@@ -94,7 +94,8 @@ class Boot:
     first judged while the clock may have been the stale one (unjudged once it is set); and those
     of them due while the box was up, for the patrol check to judge again on the true clock. And
     when (monotonic) the step that set the clock was seen (None: none has), and whether the one
-    nudge after it that sets the boot clock too was taken (gateway/parking/boot_clock.py)."""
+    nudge after it that sets the boot clock too was taken (gateway/parking/boot_clock.py). And the
+    database these rows are in, by its outbox stream (None: one without streams)."""
 
     id: str
     first: dict[str, int]
@@ -109,6 +110,7 @@ class Boot:
     judge_again: tuple[StaleRound, ...] = ()
     clock_set_at: float | None = None
     nudged: bool = False
+    database: str | None = None
 
     def tap_time(self, tap_id: int, at: datetime) -> datetime:
         """When a tap was really made: its time as recorded, moved by the steps of the clock since."""
