@@ -1,5 +1,5 @@
-"""The `gateway` command: run, demo, check-config, import, import-inside, export, export-plates, user,
-token, outbox, bench."""
+"""The `gateway` command: run, demo, check-config, import, import-inside, export, export-plates, backup,
+user, token, outbox, bench."""
 
 from __future__ import annotations
 
@@ -207,6 +207,15 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--since", help="from this date (YYYY-MM-DD, the site's time; default: all kept)")
 
     sp = command(
+        "backup",
+        cmd_backup,
+        "copy what a new box needs back (gateway.db, while the service runs; the keys; the site config "
+        "and the files it names) into a new folder",
+    )
+    sp.add_argument("-c", "--config", required=True, type=Path)
+    sp.add_argument("out_dir", type=Path, help="a new (or empty) folder")
+
+    sp = command(
         "central-sink",
         cmd_central_sink,
         "reference consumer for the central side: every gateway's events into SQLite",
@@ -383,6 +392,16 @@ def cmd_export_plates(args: argparse.Namespace) -> int:
             "no matched or corrected plate event has a snapshot: crops are kept for plates the gateway "
             "reads from a camera with snapshots = true (simulated cameras have no frames)"
         )
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    cfg = load_config(args.config)
+    from gateway.accounts.cli import cli_actor
+    from gateway.store.backup import take_backup
+
+    names = take_backup(cfg, args.config, args.out_dir, cli_actor())
+    print(f"backed up {', '.join(names)} to {args.out_dir}; copy it off the box (README, Install)")
     return 0
 
 

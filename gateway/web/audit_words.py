@@ -61,6 +61,7 @@ AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
     "slot.upsert": ("无主车位交给业主", "Slot with no owner given to a resident"),
     "registry.import": ("导入业主资料", "Register imported"),
     "registry.export": ("导出业主资料", "Register exported"),
+    "database.backup": ("备份网关数据", "Gateway backed up"),
     "account.create": ("添加账号", "Account added"),
     "account.update": ("修改账号", "Account changed"),
     "session.login": ("登录", "Logged in"),
