@@ -91,9 +91,9 @@ def test_board_sends_the_driver_to_the_guard_when_an_opening_by_hand_fails(
     ("plate", "language", "lane_type", "lines"),
     [
         ("鲁B11111", "zh", "vehicle", ["道闸故障 请联系保安", "鲁B11111"]),
-        ("鲁B11111", "en", "vehicle", ["Barrier fault: call the guard", "鲁B11111"]),
+        ("鲁B11111", "en", "vehicle", ["FAULT: SEE GUARD", "鲁B11111"]),  # board words (Review 66L)
         (None, "zh", "pedestrian", ["门禁故障 请联系保安"]),
-        (None, "en", "pedestrian", ["Door fault: call the guard"]),
+        (None, "en", "pedestrian", ["FAULT: SEE GUARD"]),
     ],
 )
 def test_fault_words_in_both_languages(

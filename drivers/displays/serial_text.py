@@ -58,7 +58,9 @@ def word_lines(text: str, width: int) -> list[str]:
     for a line is broken after its province and letter (粤B / D12345 at 4 cells, 粤BD12345 being
     4.5): cut at the width, 粤BD12345 read 粤BD1234 / 5, another car's plate. Any other word wider
     than a line starts a line of its own and is cut where it must: run on from the words before it
-    (textwrap's way), a fee of 1234.5元 read 请缴费 12 / 34.5元, and the driver was asked 12元."""
+    (textwrap's way), a fee of 1234.5元 read 请缴费 12 / 34.5元, and the driver was asked 12元. A
+    Latin word (letters, no digit) is cut with a hyphen at the line's end, CONTRAC- / TOR, so that
+    it reads as one word going on; never a number, whose hyphen would read as a minus."""
     room = 2 * width  # in half-cells, to count in integers
     lines: list[str] = []
     line = ""
@@ -67,7 +69,7 @@ def word_lines(text: str, width: int) -> list[str]:
             if line:
                 lines.append(line)
             parts = [word[:2], word[2:]] if is_plate(word) and half_cells(word[2:]) <= room else [word]
-            pieces = [piece for part in parts for piece in cut_to_cells(part, room)]
+            pieces = [piece for part in parts for piece in _cut(part, room)]
             lines += pieces[:-1]
             line = pieces[-1]
         elif not line:
@@ -78,6 +80,17 @@ def word_lines(text: str, width: int) -> list[str]:
             lines.append(line)
             line = word
     return [*lines, line] if line else lines
+
+
+def _cut(word: str, room: int) -> list[str]:
+    """A word wider than a line of `room` half-cells, on lines of its own (word_lines)."""
+    if not (word.isascii() and any(c.isalpha() for c in word)) or any(c.isdigit() for c in word):
+        return cut_to_cells(word, room)
+    pieces = []
+    while len(word) > room:  # ASCII: a half-cell each
+        pieces.append(word[: room - 1] + "-")
+        word = word[room - 1 :]
+    return [*pieces, word]
 
 
 class SerialTextDisplay:

@@ -31,23 +31,56 @@ REASONS: dict[str, tuple[str, str]] = {
 }
 
 
+# What an English site's lane board says (Review 66L), not the guard page's words (REASONS): a
+# line of a 64-dot panel (width 4) holds 8 letters, of a 128-dot one 16, and `Temporary vehicle:
+# please pay 7 yuan` went as Temporar / y / vehicle: / please / pay 7 / yuan, the plate on a 7th
+# line of a panel of three. Each word here fits a 64-dot line, and each text goes on two of them at
+# most, the plate on the third (a fault's FAULT: / SEE / GUARD excepted; docs/hardware.md). In
+# capitals: the voice says these lines, and espeak-ng spells a word in capitals out (P-A-Y) beside
+# one in small letters. A refusal is two lines, NO ENTRY (NO EXIT) and why.
+_BOARD_EN: dict[str, str] = {
+    "resident": "RESIDENT",
+    "monthly": "MONTHLY",
+    "visitor": "VISITOR",
+    "contractor": "CREW",
+    "temporary": "TEMP CAR",
+    "unknown": "UNKNOWN",
+    "expired": "EXPIRED",
+    "not_yet_valid": "NOT YET",
+    "blocked": "BLOCKED",
+    "outside_hours": "NOT NOW",
+    "no_slot": "NO SLOT",
+    "slot_occupied": "OCCUPIED",
+    "zone_full": "FULL",
+    "anti_passback": "INSIDE",
+    "closed_management": "LOCKDOWN",
+    "wrong_lane": "NOT HERE",
+    "lane_closed": "CLOSED",
+    "payment_due": "UNPAID",
+    "exit_button": "BUTTON",
+}
+# A fault sends the driver to the guard; 16 letters, on a 64-dot panel FAULT: / SEE / GUARD.
+_SEE_GUARD = "FAULT: SEE GUARD"
+
+
 # The fee asked at an exit, by whose car it is (the holder's kind; "monthly": a monthly car whose
 # paid-up period has run out, while it was parked or before it came in: flag monthly_expired). A
-# monthly car paid up that owes a charge carried from before is asked as its holder's car.
+# monthly car paid up that owes a charge carried from before is asked as its holder's car. English
+# says YUAN only where no word says whose car it is: TEMP: / PAY 7 / YUAN is three 64-dot lines.
 _PAYS: dict[str, tuple[str, str]] = {
-    "resident": ("请缴费", "Please pay"),
-    "visitor": ("访客 请缴费", "Visitor: please pay"),
-    "contractor": ("施工车 请缴费", "Contractor: please pay"),
-    "monthly": ("月租到期 请缴费", "Monthly pass ended: please pay"),
-    "temporary": ("临时车 请缴费", "Temporary vehicle: please pay"),
+    "resident": ("请缴费", "PAY {fee} YUAN"),
+    "visitor": ("访客 请缴费", "VISITOR: PAY {fee}"),
+    "contractor": ("施工车 请缴费", "CREW: PAY {fee}"),
+    "monthly": ("月租到期 请缴费", "EXPIRED: PAY {fee}"),
+    "temporary": ("临时车 请缴费", "TEMP: PAY {fee}"),
 }
 
 
 # A resident's car let in as a temporary car because its registration has not begun or has ended
 # (decide.py REGISTRATION_FLAGS): told why it pays, not taken for a stranger's car or a misread plate.
 _UNREGISTERED_NOW: dict[str, tuple[str, str]] = {
-    "registration_not_yet_valid": ("登记未生效 临时车 请入场", "Not yet registered: temporary vehicle"),
-    "registration_expired": ("登记已过期 临时车 请入场", "Registration ended: temporary vehicle"),
+    "registration_not_yet_valid": ("登记未生效 临时车 请入场", "NOT YET: TEMP"),
+    "registration_expired": ("登记已过期 临时车 请入场", "EXPIRED: TEMP"),
 }
 
 
@@ -55,30 +88,30 @@ _UNREGISTERED_NOW: dict[str, tuple[str, str]] = {
 # second car of a shared slot whose first car is in (一位多车), a car with no slot. Told why it pays,
 # as the guard's page says it, not greeted as a stranger's car (Review 66C).
 _NO_SLOT_NOW: dict[str, tuple[str, str]] = {
-    "shared_slot": ("一位多车 临时车 请入场", "Shared slot taken: temporary vehicle"),
-    "no_slot": ("无车位 临时车 请入场", "No slot: temporary vehicle"),
+    "shared_slot": ("一位多车 临时车 请入场", "2ND CAR: TEMP"),
+    "no_slot": ("无车位 临时车 请入场", "NO SLOT: TEMP"),
 }
 
 
 # A visitor kept out by a closed-management period: his pass lacks what the period asks for
 # (core/windows.py keeps_out), which the booth registers. Told 禁止入内 封闭管理中, a stranger's
 # refusal, he was not told where to go (Review 66C).
-_REGISTER_AT_BOOTH = ("封闭管理 请到岗亭登记", "Closed management: register at the booth")
+_REGISTER_AT_BOOTH = ("封闭管理 请到岗亭登记", "REGISTER AT BOOTH")
 
 
 # Said at a lane whose barrier (or door lock) was to open and did not take its pulse: its relay
 # board unplugged or without power. As storage_failed, the driver is sent to the guard.
 _FAULTS: dict[str, tuple[str, str]] = {
-    "vehicle": ("道闸故障 请联系保安", "Barrier fault: call the guard"),
-    "pedestrian": ("门禁故障 请联系保安", "Door fault: call the guard"),
+    "vehicle": ("道闸故障 请联系保安", _SEE_GUARD),
+    "pedestrian": ("门禁故障 请联系保安", _SEE_GUARD),
 }
 
 
 # What a lane shows once its barrier (or door lock) is shut again and nobody is being decided
 # (idle_lines): the words a barrier's LED reads between cars, never one that tells anyone to go.
 _IDLE: dict[str, tuple[str, str]] = {
-    "vehicle": ("一车一杆 减速慢行", "One car at a time: slow down"),
-    "pedestrian": ("请刷卡或扫码", "Show your card or pass"),
+    "vehicle": ("一车一杆 减速慢行", "ONE CAR, GO SLOW"),
+    "pedestrian": ("请刷卡或扫码", "TAP CARD OR SCAN"),
 }
 
 
@@ -116,22 +149,22 @@ def display_lines(
         return pay_lines(ev.fee_fen, who, ev.holder_kind, language, lapsed=lapsed, no_plate=no_plate)
     if ev.admitted:
         if ev.reason == "temporary" and pass_car:
-            first = "欢迎光临" if language == "zh" else "Welcome"
+            first = "欢迎光临" if language == "zh" else "WELCOME"
         elif ev.reason == "temporary" and lapsed:
             # Paying by time until renewed: told so, not taken for a stranger's car or a misread plate.
-            first = "月租到期 临时车 请入场" if language == "zh" else "Monthly pass ended: temporary vehicle"
+            first = "月租到期 临时车 请入场" if language == "zh" else "MONTHLY ENDED"
         elif ev.reason == "temporary" and (told := _unregistered_now(ev.flags, language)):
             first = told
         elif ev.reason == "temporary" and no_plate:
-            first = "无牌车 请入场" if language == "zh" else "No plate: ticket"
+            first = "无牌车 请入场" if language == "zh" else "YOUR TICKET:"
         elif ev.reason == "temporary" and (told := _flagged(_NO_SLOT_NOW, ev.flags, language)):
             first = told
         elif ev.reason == "temporary":
-            first = "临时车 请入场" if language == "zh" else "Temporary vehicle"
+            first = "临时车 请入场" if language == "zh" else "TEMP: ENTER"
         elif ev.reason == "resident":
-            first = "欢迎回家" if language == "zh" else "Welcome home"
+            first = "欢迎回家" if language == "zh" else "WELCOME HOME"
         else:
-            first = "欢迎光临" if language == "zh" else "Welcome"
+            first = "欢迎光临" if language == "zh" else "WELCOME"
         return [first, who] if who else [first]
     if ev.reason == "closed_management" and ev.holder_kind == "visitor":
         zh, en = _REGISTER_AT_BOOTH
@@ -170,8 +203,8 @@ def pay_lines(
     kind = "monthly" if lapsed else holder_kind or ""
     zh, en = _PAYS.get(kind, _PAYS["temporary"])
     if no_plate:
-        zh, en = "无牌车 请缴费", "No plate: please pay"
-    first = f"{zh} {yuan(fee_fen)}元" if language == "zh" else f"{en} {yuan(fee_fen)} yuan"
+        zh, en = "无牌车 请缴费", "TICKET: PAY {fee}"
+    first = f"{zh} {yuan(fee_fen)}元" if language == "zh" else en.format(fee=yuan(fee_fen))
     return [first, plate] if plate else [first]
 
 
@@ -182,22 +215,26 @@ def refusal_lines(
     (display_lines), and again by a release by hand while the car refused a moment ago is still at
     the exit's barrier (hand_lanes)."""
     refused = _refusal(reason, language, direction)
-    return [refused, plate] if plate else [refused]
+    return [*refused, plate] if plate else refused
 
 
-def _refusal(reason: str, language: str, direction: str) -> str:
+def _refusal(reason: str, language: str, direction: str) -> list[str]:
     # A driver refused at an exit is trying to leave: "no entry" would tell him the wrong thing.
-    words = ("禁止通行 ", "Cannot exit: ") if direction == "exit" else ("禁止入内 ", "No entry: ")
-    return words[0 if language == "zh" else 1] + reason_text(reason, language)
+    if language == "zh":
+        return [("禁止通行 " if direction == "exit" else "禁止入内 ") + reason_text(reason, language)]
+    if reason == "storage_failed":
+        return [_SEE_GUARD]  # the barrier stays down: NO ENTRY above it would take the third line
+    why = _BOARD_EN.get(reason) or reason_text(reason, language).upper()
+    return ["NO EXIT" if direction == "exit" else "NO ENTRY", why]
 
 
 def let_through_lines(plate: str | None, language: str = "zh", direction: str = "entrance") -> list[str]:
     """A lane opened for whoever is there, e.g. by the guard's hand (开闸): at an exit the goodbye
     an admitted car gets (一路平安 / 鲁B12345), at an entrance 请通行, since who it is is not known."""
     if direction == "exit":
-        first = "一路平安" if language == "zh" else "Goodbye"
+        first = "一路平安" if language == "zh" else "GOODBYE"
     else:
-        first = "请通行" if language == "zh" else "Please go ahead"
+        first = "请通行" if language == "zh" else "GO AHEAD"
     return [first, plate] if plate else [first]
 
 
@@ -212,7 +249,7 @@ def idle_lines(language: str = "zh", lane_type: str = "vehicle") -> list[str]:
 def closed_lines(language: str = "zh", direction: str = "entrance") -> list[str]:
     """A lane the guard or the centre closed (关闭通道): what everyone at it is told until it is
     reopened, the refusal of its decisions (reason lane_closed), e.g. 禁止入内 通道已关闭."""
-    return [_refusal("lane_closed", language, direction)]
+    return _refusal("lane_closed", language, direction)
 
 
 def fault_lines(plate: str | None, language: str = "zh", lane_type: str = "vehicle") -> list[str]:

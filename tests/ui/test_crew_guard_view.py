@@ -60,7 +60,7 @@ def test_crew_van_asked_to_pay_at_the_exit_is_not_called_a_temporary_car(tmp_pat
         gw.stop()
     assert (out.reason, out.holder_kind, out.fee_fen) == ("payment_due", "contractor", 2100)
     assert display_lines(out, "zh", "exit") == ["施工车 请缴费 21元", VAN]
-    assert display_lines(out, "en", "exit") == ["Contractor: please pay 21 yuan", VAN]
+    assert display_lines(out, "en", "exit") == ["CREW: PAY 21", VAN]  # board words (Review 66L)
 
 
 def test_recent_decisions_give_the_time_in_the_sites_zone(client: TestClient, site: Site) -> None:
