@@ -111,7 +111,8 @@ def _room(
     """The flat of `unit` (as the register writes it) the materials left from, as the register
     writes its room: `typed` in a field of its own, else a room typed after the unit `given`
     (2单元1201, 3栋2单元1201, 3-2-1201) or in its place (3栋 / 1201, which found the unit), else
-    the pass's own (`on_pass`: its building and unit, 3栋 / 2-301, where it is the unit's); "" for
+    the pass's own (`on_pass`: its building and unit, 3栋 / 2-301 where it is the unit's, or 3栋 /
+    1201 with the room in the unit's place); "" for
     none. One typed that is none of the unit's recorded rooms is refused (a typo would tell the
     wrong owner, or nobody); the pass's, issued with a slip, is left out."""
     key = loose_key(*unit)
@@ -133,7 +134,13 @@ def _room(
             )
         return found
     kept = [r for k, r in rooms_typed(*on_pass) if k == key]
-    return (room_in(conn, *unit, kept[0], at, arriving=True) or "") if kept else ""
+    if kept:
+        return room_in(conn, *unit, kept[0], at, arriving=True) or ""
+    if on_pass[1].strip() and loose_key(*on_pass) != key:
+        # The pass's room typed as its unit (3栋 / 1201, A座 / B101), which found the unit: until
+        # Review K the materials on it went up for the stairwell with no room.
+        return room_in(conn, *unit, on_pass[1], at, arriving=True) or ""
+    return ""
 
 
 def _check_unit(

@@ -24,7 +24,8 @@ from gateway.typed import AS_HYPHEN
 # Longest first: 号楼 before a shorter word it could end in.
 _BUILDING_WORDS = ("号楼", "栋", "幢")
 _UNIT_WORDS = ("单元",)
-_ROOM_WORDS = ("室",)
+# 1201号 as often as 1201室: either is room 1201 (Review K: 1201号 was refused no_such_room).
+_ROOM_WORDS = ("室", "号")
 # A building and unit typed whole, each with its word (3栋2单元, 3号楼 2单元): the shortest building
 # before its word, so that 3栋2单元 is not read as a building "3栋2" with no word of its own. Then,
 # optionally, the room, as an address is said and written (3栋2单元1201, 3栋2单元 1201室): the page
@@ -59,7 +60,7 @@ def unit_key(building: str, unit: str) -> tuple[str, str]:
 
 
 def room_key(room: str) -> str:
-    """One normal form of a room: 1201, １２０１ and 1201室 are all "1201"."""
+    """One normal form of a room: 1201, １２０１, 1201室 and 1201号 are all "1201"."""
     return _bare(room, _ROOM_WORDS)
 
 
