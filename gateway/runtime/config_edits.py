@@ -24,6 +24,7 @@ from gateway.parking.fees import Tariff
 from gateway.privacy import mask_card
 from gateway.runtime.tariff_edits import prices, say_of_tariffs
 from gateway.site import Site
+from gateway.store.card_lists import stored_never_read
 from gateway.store.config_seen import (
     keep_first_seen,
     keep_tariffs_seen,
@@ -211,7 +212,8 @@ def say_of_the_store(
     conn: sqlite3.Connection, tariffs: tuple[Tariff, ...], site: Site, now: datetime
 ) -> None:
     """What a start logs of the store against the config: tariffs, slots, stays, capacity, hours,
-    guards' patrol cards on the register (store/patrol.py registered_cards_tapped).
+    guards' patrol cards on the register (store/patrol.py registered_cards_tapped), cards held
+    that no reader of the site gives (store/card_lists.py stored_never_read).
     It writes config_seen alone (what it sees first), so that `gateway check-config` runs it on a
     read-only store over a scratch copy of that table (store_check.py)."""
     keep_tariffs_seen(conn, {t.version: prices(t) for t in tariffs}, now)
@@ -224,6 +226,9 @@ def say_of_the_store(
     guards = registered_cards_tapped(conn, site.config)
     if guards is not None:
         log.warning("%s", guards)
+    unread = stored_never_read(conn, site.config)
+    if unread is not None:
+        log.warning("%s", unread)
     for what, hours in hours_that_end_when_they_start(conn, now):
         log.error(
             "%s has hours %r that end when they start: they open round the clock, as they did when "

@@ -28,7 +28,7 @@ from gateway.runtime.outbox_stream import check_outbox_stream
 from gateway.store import csv_staging, csv_steps
 from gateway.store.audit import audit
 from gateway.store.card_forms import card_register_warnings, register_ten_digits
-from gateway.store.card_lists import card_list_warnings
+from gateway.store.card_lists import card_list_warnings, stored_never_read
 from gateway.store.csv_export import export_all
 from gateway.store.csv_import import cards_given_twice, check_references, read_files
 from gateway.store.csv_rows import card_digits
@@ -102,7 +102,9 @@ def import_csv(
             for zone, over in zones_over_capacity(db.conn, cfg).items():
                 log.warning("%s", what_to_do(zone, over["capacity"], over["fixed_slots"]))
             listed = [(c.card, batch.at("cards", c.card)) for c in batch.cards]
-            for warning in two_forms + card_register_warnings(db.conn, cfg) + card_list_warnings(cfg, listed):
+            unread = stored_never_read(db.conn, cfg)
+            warnings = two_forms + card_register_warnings(db.conn, cfg) + card_list_warnings(cfg, listed)
+            for warning in [*warnings, *([unread] if unread else [])]:
                 log.warning("%s", warning)
             return counts
     finally:

@@ -10,16 +10,21 @@ readers' setting or the list before the residents stand at the door (Review 66 I
   numbers of a card list are read as hex ids, and every reader refuses the cards;
 - at a site that reads 10 digits as printed numbers, a list of hex ids (some with A-F) has its
   all-digit ids read as printed numbers: their holders are refused, and a card whose printed
-  number spells one is let in as its holder.
+  number spells one is let in as its holder;
+- cards the register holds that no reader of the site gives (taken while a line reader was a card
+  reader here, or before the rule of Review 66 I2): said at every start and after an import.
 """
 
 from __future__ import annotations
 
+import sqlite3
+
 from gateway.config.devices import SerialReaderDevice
 from gateway.config.models import SiteConfig
-from gateway.core.card_forms import TEN_DIGITS, card_id
+from gateway.core.card_forms import TEN_DIGITS, card_id, never_read
 from gateway.privacy import mask_card
 from gateway.store.card_forms import register_ten_digits
+from gateway.store.csv_rows import card_digits
 
 # The rows of a card list named in a warning, then a count.
 NAMED_AT_MOST = 5
@@ -72,6 +77,36 @@ def card_list_warnings(cfg: SiteConfig, cards: list[tuple[str, str]]) -> list[st
         "as theirs; if they are hex ids, delete them on the residents' pages and import each as the "
         "number printed on the card (the id's low 32 bits in decimal: 0016363D4E is 0372653390)"
     ]
+
+
+def stored_never_read(conn: sqlite3.Connection, cfg: SiteConfig) -> str | None:
+    """What a start (and `gateway check-config`, and `gateway import`) says of the cards the register
+    holds that no card reader of the site gives, where every card reader gives card forms only
+    (csv_rows.card_digits): their holders are refused at every reader. A number of no form is
+    refused when given now; one held from before is kept (a line reader took it, or the site's
+    readers changed since) and taken again from the central server (docs/mqtt.md), so this says it.
+    None where there is none."""
+    if card_digits(cfg) is None:
+        return None
+    held = [value for (value,) in conn.execute(_CARDS) if never_read(value) is not None]
+    if not held:
+        return None
+    return (
+        f"{len(held)} stored card(s) are numbers no card reader of this site gives (EM4100 readers, "
+        f"Wiegand converters: 10 digits, or facility:card): {_masked(held)}; their holders are "
+        "refused at every reader (a line reader took them, or the numbers came before the readers "
+        "changed); give each holder the 10 digits printed on the card (or its facility:card "
+        "number) on the resident's page, by `gateway import` or from the central server, and "
+        "delete the old number"
+    )
+
+
+_CARDS = "SELECT value FROM credentials WHERE kind = 'card' ORDER BY value"
+
+
+def _masked(cards: list[str]) -> str:
+    named = ", ".join(mask_card(card) for card in cards[:NAMED_AT_MOST])
+    return named + (f" and {len(cards) - NAMED_AT_MOST} more" if len(cards) > NAMED_AT_MOST else "")
 
 
 def _card_form_readers(cfg: SiteConfig) -> bool:

@@ -606,7 +606,8 @@ def _deletes_told(conn: sqlite3.Connection, kind: str, version: int) -> dict[str
     """What the staging file says of a delta's card deletes besides the counts (staging.py
     Staged.told): the cards struck off in another form than sent (`held_as`), those a delete
     that struck nothing off may mean (`not_held`) and those, left held, a delete that struck a
-    card off may mean too (`still_held`). Until Review 63v the record and the audit row said
+    card off may mean too (`still_held`); the held cards of a number no reader gives taken again
+    (`never_read`). Until Review 63v the record and the audit row said
     `deletes: 1` only, whichever card went."""
     try:
         row = conn.execute(
@@ -625,6 +626,9 @@ def _masked(told: dict[str, Any]) -> dict[str, Any]:
         return [{**card, "card": mask_card(card["card"])} for card in named]
 
     def delete(sent: dict[str, Any]) -> dict[str, Any]:
-        return {key: mask_card(value) if key == "card" else cards(value) for key, value in sent.items()}
+        return {
+            key: mask_card(value) if key == "card" else cards(value) if isinstance(value, list) else value
+            for key, value in sent.items()
+        }
 
     return {key: [delete(sent) for sent in deletes] for key, deletes in told.items()}

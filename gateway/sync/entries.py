@@ -92,6 +92,17 @@ class EntryError(ValueError):
     """One entry is wrong: `where` names it (kind and key, or its index)."""
 
 
+class NeverRead(EntryError):
+    """A card entry whose number no card reader of the site gives (csv_rows.whole_number), with
+    its row: refused if new, taken if the gateway holds that card for that resident already
+    (staging.py _read): it came while a line reader was a card reader here, or before the rule,
+    and refusing the whole snapshot for it stopped every other change (Review 66 R1)."""
+
+    def __init__(self, message: str, row: CardRow) -> None:
+        super().__init__(message)
+        self.row = row
+
+
 @dataclass(frozen=True, slots=True)
 class PassRow:
     ref: str
@@ -160,7 +171,10 @@ def parse_entry(
         if kind == "card":
             card = parse_card(row, tz)
             if card_digits is not None:
-                whole_number(card.card, card_digits)
+                try:
+                    whole_number(card.card, card_digits)
+                except RowError as exc:
+                    raise NeverRead(f"{_field(exc.column)}: {exc}", card) from None
             return kind, card
         return kind, parse_slot(row, tz)
     except RowError as exc:

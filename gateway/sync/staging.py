@@ -47,6 +47,7 @@ from gateway.store.database import open_read_only, transaction
 from gateway.store.private_sqlite import cut_wal, zero_deleted
 from gateway.sync.entries import (
     EntryError,
+    NeverRead,
     PassRow,
     describe,
     masked_phone,
@@ -173,6 +174,9 @@ class Staged:
     held_as: list[dict[str, Any]] = field(default_factory=list)
     not_held_cards: list[dict[str, Any]] = field(default_factory=list)
     still_held: list[dict[str, Any]] = field(default_factory=list)
+    # Card entries of a number no reader of the site gives that the gateway held for that resident
+    # already (entries.NeverRead): taken, not refusing the whole snapshot, and named.
+    never_read: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, kind: str, row: Any) -> None:
         getattr(self, {"pass": "passes"}.get(kind, kind + "s")).append(row)
@@ -204,8 +208,14 @@ class Staged:
         """What the sync_applied record says of the card deletes besides the counts: `held_as`
         (the cards struck off in another form than sent), `not_held` (the cards a delete that
         struck nothing off may mean) and `still_held` (those a delete that struck a card off may
-        mean too, left held), each only where there are any."""
-        told = {"held_as": self.held_as, "not_held": self.not_held_cards, "still_held": self.still_held}
+        mean too, left held), each only where there are any; and `never_read`, the card entries
+        of a number no reader of the site gives taken as held already (a snapshot's or a delta's)."""
+        told = {
+            "held_as": self.held_as,
+            "not_held": self.not_held_cards,
+            "still_held": self.still_held,
+            "never_read": self.never_read,
+        }
         return {key: value for key, value in told.items() if value}
 
 
@@ -359,6 +369,12 @@ def _read(conn: sqlite3.Connection, main: sqlite3.Connection, job: StageJob, pro
     for i, entry in enumerate(entries):
         try:
             kind, row = parse_entry(entry, tz, secrets, job.card_digits)
+        except NeverRead as exc:
+            if not _held_by(main, exc.row):
+                _problem(problems, f"{describe(entry, i)}: {exc}")
+                continue
+            kind, row = "card", exc.row
+            staged.never_read.append({"card": exc.row.card, "resident": exc.row.resident_ref})
         except EntryError as exc:
             _problem(problems, f"{describe(entry, i)}: {exc}")
             continue
@@ -387,6 +403,17 @@ def _read(conn: sqlite3.Connection, main: sqlite3.Connection, job: StageJob, pro
             _problem(problems, f"delete {i}: {kind_key[0]} {'/'.join(kind_key[1])} is also upserted")
         staged.deletes += [(what, k) for k in keys]
     return staged
+
+
+_HELD_BY = """SELECT 1 FROM credentials c JOIN residents r ON r.id = c.resident_id
+    WHERE c.kind = 'card' AND c.value = ? AND r.ref = ?"""
+
+
+def _held_by(main: sqlite3.Connection, row: CardRow) -> bool:
+    """Whether the gateway holds this card, as numbered, for this resident already: a number of no
+    card form taken again (Staged.never_read), where a new one, or one moved to another resident,
+    is refused."""
+    return main.execute(_HELD_BY, (row.card, row.resident_ref)).fetchone() is not None
 
 
 def _deleted(deletes: list[Any]) -> dict[str, set[str]]:
