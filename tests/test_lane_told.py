@@ -55,6 +55,7 @@ def test_board_stops_refusing_once_the_guard_holds_the_door_open(
     gw = gateways(Gateway(parse_config(site_toml(tmp_path / "data") + DOOR_LED, "site.toml")))
     display = gw.devices.lanes["door"].displays[0]
     assert isinstance(display, SimulatedDisplay)
+    display.shown.clear()  # the start's idle line (Review 66L)
     gw.present(Presented("door", "card", "0909090909", 1.0, gw.now(), "reader"))
     wait_for(lambda: display.shown, "the refusal on the board")
     assert display.shown[-1] == ["禁止入内 未登记"]

@@ -215,6 +215,7 @@ class Gateway(Deciding, GatewayInputs):
             self._started = True
             self._record_in_turn(DevicesSettled.of(self.devices.health, self.now(), mqtt, self._clear_after))
         self.by_hand.modes_again(self._modes_on_record)  # before the barriers' inputs are judged
+        self.by_hand.tell_at_start()  # each board its lane's words: closed, or the idle line
         self.lane_io.start()
         self.boards.start()
         if self.clips is not None:

@@ -76,6 +76,16 @@ class LaneDisplays:
         go at a lowered arm, as a failed hold's would (_hold)."""
         self._boards.show(lane, self._shut_lines(lane, closed))
 
+    def tell_at_start(self) -> None:
+        """At start, once the lanes held open are held again (they show their hold's words, or its
+        fault: LaneBoards.show_at_start keeps them): every other lane is sent what it shows with
+        nobody being decided, its closed line or its idle line, not said. Sent nothing until the
+        first car, a lane the guard closed before a restart (or a box put in its place) kept what
+        its board showed: blank after a power cut, or a greeting of the stopped gateway's over the
+        lowered arm (Review 66L)."""
+        for lane in self.site.lanes:
+            self._boards.show_at_start(lane, self._shut_lines(lane, self.lane_modes.get(lane) == "closed"))
+
     def _shut_lines(self, lane: str, closed: bool = False) -> list[str]:
         rules, language = self.site.lanes[lane], self.site.config.site.language
         return closed_lines(language, rules.direction) if closed else idle_lines(language, rules.type)

@@ -199,6 +199,14 @@ class LaneBoards:
             self._show(lane, ticket, lines, quiet=quiet, car=car, going=going)
             return ticket
 
+    def show_at_start(self, lane: str, lines: list[str]) -> None:
+        """Show the lines on the lane's boards, not on its voice (nobody stands there yet), unless
+        the lane was told something already: what a lane shows as the gateway starts
+        (HandLanes.tell_at_start), after a hold held again (its 一路平安, or its fault)."""
+        with self._lock:
+            if lane not in self._taken:
+                self._show(lane, self._take(lane), lines, quiet=True)
+
     def reserve(self, lane: str) -> int:
         """A ticket for lines known later (show_unless_newer), in the order decided."""
         with self._lock:

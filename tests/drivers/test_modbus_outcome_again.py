@@ -231,6 +231,7 @@ def test_the_car_now_at_the_barrier_is_the_one_greeted(
     )
     relay = gw.devices.lanes["car-out"].relays[0]
     display = exit_led(gw)
+    display.shown.clear()  # the start's idle line (Review 66L)
     acted: list[AccessEvent] = []
 
     def decided(ev: AccessEvent) -> None:  # called once the lane was pulsed and told (Gateway._after)

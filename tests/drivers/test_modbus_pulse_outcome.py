@@ -145,6 +145,7 @@ def test_a_barrier_that_opens_after_one_lost_poll_is_not_told_as_broken(
     gw = gateways(exit_on_modbus(tmp_path))
     relay = gw.devices.lanes["car-out"].relays[0]
     display = exit_led(gw)
+    display.shown.clear()  # the start's idle line (Review 66L)
     wait_for(lambda: relay.health.online, "the module online")
     line.lost_reads = 1
     wait_for(lambda: not relay.health.online, "the lost poll to put the module offline")
@@ -172,6 +173,7 @@ def test_a_module_that_never_takes_the_pulse_does_not_leave_the_driver_greeted(
     gw = gateways(exit_on_modbus(tmp_path))
     relay = gw.devices.lanes["car-out"].relays[0]
     display = exit_led(gw)
+    display.shown.clear()  # the start's idle line (Review 66L)
     wait_for(lambda: relay.health.online, "the module online")
     time.sleep(0.1)
     line.dead = True
@@ -194,6 +196,7 @@ def test_a_late_fault_does_not_overwrite_what_the_car_behind_was_told(
     gw = gateways(exit_on_modbus(tmp_path))
     relay = gw.devices.lanes["car-out"].relays[0]
     display = exit_led(gw)
+    display.shown.clear()  # the start's idle line (Review 66L)
     wait_for(lambda: relay.health.online, "the module online")
     time.sleep(0.1)
     line.dead = True
@@ -296,6 +299,7 @@ def test_car_decided_as_the_gateway_starts_is_not_told_barrier_fault_while_the_b
     assert isinstance(neighbour, SlowToWake)
     gw.subscribe(lambda ev: neighbour.wake.set())  # the car decided (and told) while the bus waits
     gateways(gw)
+    display.shown.clear()  # the start's idle line (Review 66L)
     assert not relay.health.online  # not polled yet: the bus waits for the neighbour
     gw.present(Presented("car-out", "plate", "鲁B11111", 0.99, gw.now(), "cam"))
     wait_for(lambda: display.shown, "the board to show the decision")

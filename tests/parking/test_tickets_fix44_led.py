@@ -87,6 +87,8 @@ def test_the_hundredth_no_plate_car_sees_its_own_ticket_on_a_narrow_led(
     extra = led_toml("car-in", panels["car-in"].path, 5) + led_toml("car-out", panels["car-out"].path, 5)
     with serving(make_gw(extra=extra)) as served:
         s = Site(*served)
+        for lane in ("car-in", "car-out"):  # the start's idle line (Review 66L)
+            assert _shown(panels[lane], 2) == ["一车一杆", "减速慢行"]
         _car_inside_on(s, "无牌-0303-99")
         came = s.typed("car-in", {"no_plate": True}).json()
         ticket = came["plate"]
