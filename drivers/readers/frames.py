@@ -243,6 +243,16 @@ def wiegand_misfit(line: bytes, bits: WiegandBits, encoding: WiegandEncoding) ->
     return f"{said}, nor as any other wiegand_bits or wiegand_encoding: set the converter to send the frame"
 
 
+def line_shape(line: bytes) -> str:
+    """A line's shape without its characters (how many, and of what): what a reader's WARNING of
+    lines of another shape than set is kept to once per MISFIT_WARN_S by (serial_reader.py); the
+    note said of it names other settings, which change card to card (Review 66 R2)."""
+    try:
+        return _shape(line.decode("ascii").strip())
+    except UnicodeDecodeError:
+        return f"{len(line)} bytes"
+
+
 def _shape(text: str) -> str:
     """A line's shape, said without its characters: how many, and of what."""
     if set(text) <= set("01") and len(text) > 8:

@@ -25,7 +25,7 @@ import serial
 from drivers.base import Emit
 from drivers.health import DeviceHealth
 from drivers.readers.debounce import Debouncer
-from drivers.readers.frames import Scan, Scanner, cut_frame, split_lines
+from drivers.readers.frames import Scan, Scanner, cut_frame, line_shape, split_lines
 from drivers.serialport import Backoff, PortError, explain, open_port
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,9 @@ READ_TIMEOUT_S = 0.2
 # said at WARNING when first seen, or seen again this long after, or of another shape; at DEBUG
 # between. A card held on the reader sends it several times a second.
 MISFIT_WARN_S = 600.0
+# The shapes of line remembered for it; past this many warned of within MISFIT_WARN_S (a line of
+# noise, of ever new lengths), a new one is said at DEBUG.
+_MISFIT_SHAPES_KEPT = 64
 
 
 class NoiseOnly:
@@ -125,8 +128,9 @@ class SerialReader:
         self._thread: threading.Thread | None = None
         # What a line thrown away looks like, and what would read it (frames.wiegand_misfit).
         self._misfit = misfit
-        self._misfit_said = ""  # in last_error, and warned of at `_misfit_warned` (monotonic s)
-        self._misfit_warned = -math.inf
+        self._misfit_said = ""  # in last_error
+        # When each shape of line (frames.line_shape) was last warned of (monotonic s).
+        self._misfit_warned: dict[str, float] = {}
 
     def start(self, emit: Emit) -> None:
         self._thread = threading.Thread(
@@ -216,8 +220,11 @@ class SerialReader:
     def _misfits(self, found: Scan) -> None:
         """A line of another shape than the reader's format is said: in last_error while the reader
         is online and reads nothing else (a card read clears it), and in the journal at WARNING, at
-        most every MISFIT_WARN_S for one shape. Counted in bad_frames alone, a converter set to
-        another encoding looked like a reader nobody tapped (Review 66 I4)."""
+        most every MISFIT_WARN_S for one shape of line (frames.line_shape), a card read between or
+        not: the note names the settings that read the line with good parity, which change card to
+        card, and keyed on it (reset by every read) the limit let 711 WARNINGs through for 1,000
+        lines (Review 66 R2). Counted in bad_frames alone, a converter set to another encoding
+        looked like a reader nobody tapped (Review 66 I4)."""
         if self._misfit is None:
             return
         if found.values and self._misfit_said:
@@ -230,11 +237,17 @@ class SerialReader:
         said = f"{self.port}: {note}"
         if self.health.online and self.health.last_error in ("", self._misfit_said):
             self.health.last_error = said
-        now = time.monotonic()
-        warn = said != self._misfit_said or now - self._misfit_warned >= MISFIT_WARN_S
         self._misfit_said = said
+        now, shape = time.monotonic(), line_shape(found.bad_line)
+        warn = now - self._misfit_warned.get(shape, -math.inf) >= MISFIT_WARN_S
         if warn:
-            self._misfit_warned = now
+            if len(self._misfit_warned) >= _MISFIT_SHAPES_KEPT:  # noise of ever new shapes
+                self._misfit_warned = {
+                    s: t for s, t in self._misfit_warned.items() if now - t < MISFIT_WARN_S
+                }
+            warn = len(self._misfit_warned) < _MISFIT_SHAPES_KEPT
+            if warn:
+                self._misfit_warned[shape] = now
         log.log(
             logging.WARNING if warn else logging.DEBUG,
             "card reader reads nothing device=%s lane=%s error=%s",
