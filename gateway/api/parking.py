@@ -384,6 +384,18 @@ def parking_router(gw: Gateway) -> APIRouter:
                 f"the report period of {day} ends at {end.isoformat()}",
                 "build it after the period has ended",
             )
+        # A car refused near the period's end and let in after it was not turned away: built now,
+        # the report would say it was, and the one sent upstream would stay so.
+        until = gw.operations.let_ins_open(db, day, now)
+        if until is not None:
+            local = until.astimezone(gw.site.tz)
+            raise ApiError(
+                409,
+                "let_ins_open",
+                f"a car refused in the report period of {day} may still be let in until "
+                f"{local.strftime('%H:%M')}, and then was not turned away",
+                f"build it after {local.isoformat()}, or wait: the gateway builds it then",
+            )
         # A round due in the period and still being walked would be left out of the report for
         # good (the operations thread never builds a kept day again): refused as the automatic
         # report waits, until the round is judged or, at the latest, its next round is due.

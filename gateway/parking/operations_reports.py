@@ -16,7 +16,16 @@ from typing import Any
 
 from gateway.parking.operations_base import BACKFILL_DAYS, OperationsBase, Worker
 from gateway.parking.patrol import FINAL, round_closes, still_open
-from gateway.parking.report import build_report, last_complete_day, period_of, repair_hours_sent, store_report
+from gateway.parking.report import (
+    CORRECTED_WITHIN,
+    LET_IN_SETTLES,
+    LET_IN_WITHIN,
+    build_report,
+    last_complete_day,
+    period_of,
+    repair_hours_sent,
+    store_report,
+)
 from gateway.store.config_seen import closed_history
 from gateway.store.device_returns import waiting_returns
 from gateway.store.parking import ParkingError
@@ -61,8 +70,12 @@ class DailyReports(OperationsBase):
                 r[0] for r in conn.execute("SELECT day FROM daily_reports WHERE day >= ?", (day.isoformat(),))
             }
             while day <= last:
-                if self.rounds_open(conn, day, now) or self.returns_open(conn, day, now):
-                    break  # this day's report, and the later ones, wait for its last rounds and repairs
+                if (
+                    self.let_ins_open(conn, day, now)
+                    or self.rounds_open(conn, day, now)
+                    or self.returns_open(conn, day, now)
+                ):
+                    break  # this day's report, and the later ones, wait for its cars, rounds and repairs
                 if day.isoformat() not in built:
                     self.build_report(day, now, conn)
                     done.append(day.isoformat())
@@ -83,6 +96,35 @@ class DailyReports(OperationsBase):
             self.build_report(day, now, conn)
             done.append(day.isoformat())
         return done
+
+    def let_ins_open(self, conn: sqlite3.Connection, day: date, now: datetime) -> datetime | None:
+        """Until when a car refused in the last minutes of the day's report period may still be let
+        in, and so was not turned away nor one of the refusals (None: none may): LET_IN_WITHIN
+        after the period's last refusal at a vehicle entrance, or CORRECTED_WITHIN after the last
+        plate correction made in it of a refused record (gateway/parking/report.py _LET_IN), at
+        most LET_IN_SETTLES past its end. A car held to pay at an exit is no such refusal: the
+        report of a day a car was held at 23:59 is not held back for it. Built at the period's end,
+        the report sent said a car refused at 07:55 and let in at 08:02 was turned away, and every
+        rebuild said it was not (Review 66 H). One built by hand is refused until then (409
+        let_ins_open)."""
+        end = self.report_period(conn, day)[1]
+        if now >= end + LET_IN_SETTLES:
+            return None  # the days kept, and the backfill's: no query
+        refused, corrected = conn.execute(
+            "SELECT (SELECT max(at) FROM access_log INDEXED BY access_log_at "
+            "WHERE at >= ? AND at < ? AND admitted = 0 "
+            "AND direction = 'entrance' AND lane_type = 'vehicle'), "
+            "(SELECT max(c.at) FROM plate_corrections c JOIN access_log r ON r.event_id = c.event_id "
+            "WHERE c.at >= ? AND c.at < ? AND r.admitted = 0)",
+            (to_db(end - LET_IN_WITHIN), to_db(end), to_db(end - CORRECTED_WITHIN), to_db(end)),
+        ).fetchone()
+        last = [
+            moment + within
+            for at, within in ((refused, LET_IN_WITHIN), (corrected, CORRECTED_WITHIN))
+            if (moment := from_db(at)) is not None
+        ]
+        until = max(last, default=None)
+        return until if until is not None and now < until else None
 
     def rounds_open(self, conn: sqlite3.Connection, day: date, now: datetime) -> datetime | None:
         """Until when a patrol round due in the day's report period may still change (None: none

@@ -177,6 +177,12 @@ AND EXISTS (SELECT 1 FROM access_log d INDEXED BY access_log_at
 WHERE d.at >= a.at AND d.at <= strftime('%Y-%m-%dT%H:%M:%f', a.at, {_LET_IN_BY})
 AND d.lane = a.lane AND d.id > a.id AND d.admitted = 1 AND (d.value = a.value OR d.car = a.car)))"""
 _LET_IN = f"({_LET_IN_CORRECTED} OR {_LET_IN_AFTER})"
+# How long after its period's end a report waits at most to be built: a car refused in the period
+# may be let in until then, and counted so, it was not turned away (_LET_IN: within LET_IN_WITHIN
+# of its refusal, or of a correction made in the period; gateway/parking/operations_reports.py
+# let_ins_open). Built at the report hour, a car refused at 07:55 and let in at 08:02 was sent as
+# turned away, and every rebuild said it was not (Review 66 H).
+LET_IN_SETTLES = max(LET_IN_WITHIN, CORRECTED_WITHIN)
 
 
 # The vehicles the guard's opening by hand let out at an exit (docs/parking.md *Let out by hand*):

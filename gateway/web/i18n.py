@@ -1085,6 +1085,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "统计期内还有巡更轮次未结束，结束后再生成报表",
         "A patrol round of the period is still open: build the report after it ends",
     ),
+    "err.let_ins_open": (
+        "统计期末有车辆被拒，30分钟内仍可能获准入场，请稍后再生成报表",
+        "A car refused at the end of the period may still be let in for 30 minutes: build the report then",
+    ),
     "err.returns_open": (
         "统计期内恢复在线的设备尚待确认故障消除，稍后再生成报表",
         "A device back online in the period waits to clear its fault: build the report a few minutes later",
