@@ -121,14 +121,19 @@ def _typed_card(
     blocked by its Wiegand number was "not registered, refused already", and kept opening the
     Wiegand lane. A number that names two registered cards (a Wiegand 26 one, 24 bits of the id)
     blocks (or unblocks) neither: the guard is told, and told to do what he asked another way (an
-    admin lifting a block was told to block the card). Ten digits read both ways (`readings`) that
-    are one card printed so and another whose hex id they are block neither either."""
+    admin lifting a block was told to block the card; the error's data.action says which was asked,
+    for the pages' words). Ten digits read both ways (`readings`) that are one card printed so and
+    another whose hex id they are block neither either. Lifting a block, a number naming several
+    cards of which exactly one is blocked lifts that one's (_the_one_blocked)."""
     kind, value = credential
     if kind != "card":
         return credential
     named = cards_typed(conn, value, ten_digits, readings)
     cards = list(dict.fromkeys(card for found in named.values() for card in found))
     action = "block" if blocked else "unblock"
+    lifted = _the_one_blocked(conn, cards) if not blocked and len(cards) > 1 else None
+    if lifted is not None:
+        return (kind, lifted)
     if len(cards) == 2 and [len(found) for found in named.values()] == [1, 1]:
         printed, hex_id = (_shown(kind, named[way][0]) for way in ("decimal", "hex"))
         raise Conflict(
@@ -137,7 +142,7 @@ def _typed_card(
             f"none was {action}ed",
             fix=f"{action} it on its resident's page (查询 by these digits lists both)",
             code="card_ambiguous",
-            data={"cards": len(cards), "state": "two_readings"},
+            data={"cards": len(cards), "state": "two_readings", "action": action},
         )
     if len(cards) > 1:
         raise Conflict(
@@ -146,9 +151,19 @@ def _typed_card(
             f"card's id to tell them apart; none was {action}ed",
             fix=f"type the 10 digits printed on the card, or {action} it on its resident's page",
             code="card_ambiguous",
-            data={"cards": len(cards)},
+            data={"cards": len(cards), "action": action},
         )
     return (kind, cards[0]) if cards else credential
+
+
+def _the_one_blocked(conn: sqlite3.Connection, cards: list[str]) -> str | None:
+    """Of the registered cards a number typed to lift a block names, the one blocked, where exactly
+    one is: lifting the block is then no guess (the others have none to lift), and the card is on
+    record as itself (Review 66 R3: an admin was refused, and told to block it)."""
+    marks = ",".join("?" * len(cards))
+    sql = f"SELECT value FROM credentials WHERE kind = 'card' AND blocked = 1 AND value IN ({marks})"
+    found = conn.execute(sql, cards).fetchall()
+    return str(found[0][0]) if len(found) == 1 else None
 
 
 def _done_already(kind: str, value: str, blocked: bool) -> Conflict:

@@ -713,6 +713,21 @@ TEXTS: dict[str, tuple[str, str]] = {
         "These 10 digits are one card's printed number and another card's hex id ({cards} registered "
         "cards); nothing was blocked: block it on its resident's page",
     ),
+    # The same two, typed to lift a block (data.action "unblock"), both blocked or neither: an admin
+    # lifting a block is told where to lift it, not to block the card (Review 66 R3). Exactly one
+    # blocked, its block is lifted (store/registry_credentials.py _the_one_blocked).
+    "err.card_ambiguous.two_readings.unblock": (
+        "这10位数字既是一张卡上印的卡号，又是另一张卡的十六进制卡号（共 {cards} 张已登记的卡），"
+        "未解除禁用：请在业主页面解除禁用",
+        "These 10 digits are one card's printed number and another card's hex id ({cards} registered "
+        "cards); no block was lifted: lift it on its resident's page",
+    ),
+    # A number naming several cards, typed to lift a block (data.action "unblock").
+    "err.card_ambiguous.unblock": (
+        "该号码对应 {cards} 张已登记的卡，无法区分，未解除禁用：请输入卡上印的10位卡号，或在业主页面解除禁用",
+        "This number fits {cards} registered cards and cannot tell them apart; no block was lifted: "
+        "type the 10 digits printed on the card, or lift the block on its resident's page",
+    ),
     "err.conflict": (
         "与已有记录冲突（同一车牌、卡号或号码已登记），未作任何修改",
         "This clashes with what is stored (the same plate, card or number); nothing was changed",

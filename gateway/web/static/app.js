@@ -347,9 +347,18 @@ document.addEventListener("input", (e) => {
 });
 // A code the gateway narrows by what the thing is now (its `state`: already_done's not_held,
 // blocked, unblocked) has words for each, true whoever made it so: a lane never held open, a card
-// this guard blocked and typed again, were not done by another tablet.
-const stateWords = (words, err) =>
-  (err.data && typeof err.data.state === "string" ? words[`err.${err.code}.${err.data.state}`] : "");
+// this guard blocked and typed again, were not done by another tablet. One that says what was asked
+// (its `action`: card_ambiguous's block or unblock) has words for that too, `err.<code>.<state>.<action>`
+// or `err.<code>.<action>`: an admin lifting a block was told to block the card (Review 66 R3).
+const stateWords = (words, err) => {
+  const data = err.data || {};
+  const text = (v) => (typeof v === "string" ? v : "");
+  const state = text(data.state);
+  const asked = text(data.action);
+  const keys = [state && asked ? `${state}.${asked}` : "", state, state ? "" : asked];
+  const key = keys.find((k) => k && words[`err.${err.code}.${k}`]);
+  return key ? words[`err.${err.code}.${key}`] : "";
+};
 // A code whose data only some of its errors carry (already_paid's receipt and time: a payment found,
 // not a car let out) has words for those, `err.<code>.data`, said where the data fills each of their
 // blanks; the others are said in `err.<code>`, never with a blank left showing.
