@@ -7,7 +7,8 @@ one card in a hundred), and a printed number is all digits. Said, so that the in
 readers' setting or the list before the residents stand at the door (Review 66 I1, I3):
 
 - at a site whose EM4100 readers all give hex (em4100_number = "hex", the default), the printed
-  numbers of a card list are read as hex ids, and every reader refuses the cards;
+  numbers of a card list are read as hex ids, and every reader refuses the cards (a list with a
+  number with A-F is of hex ids, all of it: not said);
 - at a site that reads 10 digits as printed numbers, a list of hex ids (some with A-F) has its
   all-digit ids read as printed numbers: their holders are refused, and a card whose printed
   number spells one is let in as its holder;
@@ -52,20 +53,24 @@ def card_given_warning(cfg: SiteConfig, card: str) -> str | None:
 
 def card_list_warnings(cfg: SiteConfig, cards: list[tuple[str, str]]) -> list[str]:
     """What `gateway import` says of a card list's 10-digit numbers, each given with where it is
-    (file:line): its all-digit numbers at a site of hex readers, or, where the site reads 10 digits
-    as printed numbers, its all-digit numbers beside hex ids (numbers with A-F: a hex list)."""
+    (file:line): its all-digit numbers at a site of hex readers where none has A-F (a list with
+    one is a hex list, its all-digit numbers hex ids: told to set "decimal", an installer broke
+    them, Review 66 R4), or, where the site reads 10 digits as printed numbers, its all-digit
+    numbers beside hex ids (numbers with A-F: a hex list)."""
     if not _card_form_readers(cfg):
         return []
     digits = [(card, where) for card, where in cards if _digits_only(card)]
     if not digits:
         return []
+    hex_ids = [card for card, _ in cards if _hex_letters(card)]
     if register_ten_digits(cfg) == "hex":
+        if hex_ids:  # a hex list, its all-digit numbers hex ids too: "set decimal" would break them
+            return []
         return [
             f"{len(digits)} card(s) of 10 digits only ({_named(digits)}): {_AT_HEX_SITE}; if they "
             "are the numbers printed on the cards, every reader refuses those cards: "
             + _SET_DECIMAL.replace("if it is", "if they are")
         ]
-    hex_ids = [card for card, _ in cards if _hex_letters(card)]
     if not hex_ids:
         return []
     return [
