@@ -214,6 +214,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     sp.add_argument("-c", "--config", required=True, type=Path)
     sp.add_argument("out_dir", type=Path, help="a new (or empty) folder")
+    sp.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="say what was backed up (else nothing: cron mails only a failure)",
+    )
 
     sp = command(
         "central-sink",
@@ -401,7 +407,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
     from gateway.store.backup import take_backup
 
     names = take_backup(cfg, args.config, args.out_dir, cli_actor())
-    print(f"backed up {', '.join(names)} to {args.out_dir}; copy it off the box (README, Install)")
+    if args.verbose:  # cron mails whatever a job prints: a night that worked says nothing
+        print(f"backed up {', '.join(names)} to {args.out_dir}; copy it off the box (README, Install)")
     return 0
 
 

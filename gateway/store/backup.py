@@ -1,8 +1,10 @@
 """`gateway backup -c SITE OUT`: what README's *Replacing a box* puts back on a new box, taken while
 the service runs. A consistent copy of gateway.db by SQLite's online backup (one read transaction:
 in WAL mode the lanes' writes go on meanwhile, and the copy is the database as of one commit), the
-site key and the command key, the site config and the files it names (TLS certificate and key,
-broker password, CA), and RESTORE.txt saying where each goes back. Not boot-alarms.json nor
+site key and the command key (where [mqtt] command_key_file puts it), the site config and the files
+it names (TLS certificate and key, broker password, CA), and RESTORE.txt: the lines that put each
+back with the owner and mode the service reads it by (`sudo sh RESTORE.txt`; a file copied back with
+sudo cp is root's and 600 here, and the service could not read it). Not boot-alarms.json nor
 outbox-stream.json: they describe this box's boot and seqs, which a new box must not take for its own.
 
 OUT must be new or empty (a backup is never mixed with an older one). The files are the command's
@@ -15,14 +17,19 @@ from __future__ import annotations
 import errno
 import json
 import logging
+import os
+import pwd
+import shlex
 import shutil
 import sqlite3
 import tempfile
 from contextlib import closing
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from gateway.config import SiteConfig
+from gateway.config.service_user import SERVICE_USER, readable_fix
 from gateway.errors import GatewayError, StorageError
 from gateway.store.audit import audit
 from gateway.store.database import DB_NAME, open_database, storage_cause, storage_fix, transaction
@@ -31,7 +38,9 @@ log = logging.getLogger(__name__)
 
 BACKUP_ACTION = "database.backup"
 RESTORE_NOTES = "RESTORE.txt"
-KEYS = ("secret.key", "command.key")  # in the data directory; command.key only with [mqtt]
+SITE_KEY = "secret.key"
+# What a box that was started made for itself, which the backup's database does not go with.
+NEW_BOX_OWN = (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", "boot-alarms.json", "outbox-stream.json")
 _PARTIAL = ".gateway-backup-"  # written here first, moved in with the audit row
 
 
@@ -46,6 +55,7 @@ def take_backup(cfg: SiteConfig, config: Path, out: Path, actor: str) -> list[st
         partial = Path(tempfile.mkdtemp(prefix=_PARTIAL, dir=out))
         placed = _write(db.conn, cfg, config.resolve(), partial)
         names = [*placed, RESTORE_NOTES]
+        log.debug("backed up %s to %s", ", ".join(names), out)
         for name in names:
             _private(partial / name)
         _move_in_audited(db.conn, partial, out, names, actor, cfg.site.data_dir)
@@ -85,9 +95,29 @@ def _new_or_empty(out: Path) -> bool:
     return made
 
 
-def _write(conn: sqlite3.Connection, cfg: SiteConfig, config: Path, into: Path) -> dict[str, Path]:
-    """The files, by their name in the backup, with where each came from."""
-    placed: dict[str, Path] = {}
+@dataclass(frozen=True, slots=True)
+class Back:
+    """Where a file of the backup goes back, and whose: a secret (a key, the broker password) the
+    service's user's alone, 600; a certificate root's, read by the service's group, 640
+    (service_user.readable_fix, the fix check-config gives); the site config as the install's sudo
+    cp leaves it, root's, 644 (check-config is run by the installer's own user)."""
+
+    path: Path
+    owner: str
+    mode: str
+
+    @classmethod
+    def secret(cls, path: Path) -> Back:
+        return cls(path, f"{SERVICE_USER}:{SERVICE_USER}", "600")
+
+    @classmethod
+    def readable(cls, path: Path) -> Back:
+        return cls(path, f"root:{SERVICE_USER}", "640")
+
+
+def _write(conn: sqlite3.Connection, cfg: SiteConfig, config: Path, into: Path) -> dict[str, Back]:
+    """The files, by their name in the backup, with where each goes back."""
+    placed: dict[str, Back] = {}
     with closing(sqlite3.connect(into / DB_NAME)) as target:
         conn.backup(target)  # all pages in one step: one read transaction, one commit's database
         (state,) = target.execute("PRAGMA quick_check").fetchone()
@@ -97,56 +127,91 @@ def _write(conn: sqlite3.Connection, cfg: SiteConfig, config: Path, into: Path) 
             f"the copy of {DB_NAME} is damaged ({state}): the database itself is (a failing SD card)",
             fix="keep the last good backup; replace the card (README, Replacing a box)",
         )
-    placed[DB_NAME] = cfg.site.data_dir / DB_NAME
-    for key in KEYS:
-        if (cfg.site.data_dir / key).exists():
-            placed[key] = _copy(cfg.site.data_dir / key, into, key)
-    placed[config.name] = _copy(config, into, config.name)
-    for setting, path in _named_files(cfg):
+    data_dir = cfg.site.data_dir.resolve()
+    placed[DB_NAME] = Back.secret(data_dir / DB_NAME)
+    if (data_dir / SITE_KEY).exists():
+        placed[SITE_KEY] = Back.secret(_copy(data_dir / SITE_KEY, into, SITE_KEY))
+    command_key = cfg.command_key_path.resolve()  # [mqtt] command_key_file, else the data dir's
+    if command_key.exists():
+        placed["command.key"] = Back.secret(_copy(command_key, into, "command.key"))
+    else:  # check-config and the start say so already; not a mail each night
+        log.debug("%s is not there: the backup holds no command key", command_key)
+    placed[config.name] = Back(_copy(config, into, config.name, secret=False), "root:root", "644")
+    for setting, path, secret in _named_files(cfg):
         name = path.name if path.name not in placed else f"{setting}-{path.name}"
-        placed[name] = _copy(path, into, name)
-    (into / RESTORE_NOTES).write_text(_notes(placed), encoding="utf-8")
+        source = _copy(path, into, name, secret=secret)
+        placed[name] = Back.secret(source) if secret else Back.readable(source)
+    (into / RESTORE_NOTES).write_text(_notes(placed, data_dir), encoding="utf-8")
     return placed
 
 
-def _named_files(cfg: SiteConfig) -> list[tuple[str, Path]]:
-    """The files the site config names that the box needs back: the broker's password and TLS
-    files (with [mqtt] on), the guard pages' TLS certificate and key."""
+def _named_files(cfg: SiteConfig) -> list[tuple[str, Path, bool]]:
+    """The files the site config names that the box needs back, each with whether it is a secret:
+    the broker's password and TLS files (with [mqtt] on), the guard pages' TLS certificate and key."""
     mqtt = cfg.mqtt
     named = [
-        ("mqtt.password_file", mqtt.password_file if mqtt.enabled else None),
-        ("mqtt.ca_file", mqtt.ca_file if mqtt.enabled else None),
-        ("mqtt.cert_file", mqtt.cert_file if mqtt.enabled else None),
-        ("mqtt.key_file", mqtt.key_file if mqtt.enabled else None),
-        ("http.tls_cert_file", cfg.http.tls_cert_file),
-        ("http.tls_key_file", cfg.http.tls_key_file),
+        ("mqtt.password_file", mqtt.password_file if mqtt.enabled else None, True),
+        ("mqtt.ca_file", mqtt.ca_file if mqtt.enabled else None, False),
+        ("mqtt.cert_file", mqtt.cert_file if mqtt.enabled else None, False),
+        ("mqtt.key_file", mqtt.key_file if mqtt.enabled else None, True),
+        ("http.tls_cert_file", cfg.http.tls_cert_file, False),
+        ("http.tls_key_file", cfg.http.tls_key_file, True),
     ]
-    return [(setting, Path(path).resolve()) for setting, path in named if path is not None]
+    return [(setting, Path(path).resolve(), secret) for setting, path, secret in named if path is not None]
 
 
-def _copy(source: Path, into: Path, name: str) -> Path:
+def _copy(source: Path, into: Path, name: str, *, secret: bool = True) -> Path:
     """A small file (a key, the config, a certificate) copied; one it cannot read is named."""
     try:
         data = source.read_bytes()
     except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            fix = "a file the config names that is not on this box: put it back first"
+        elif _as_service():  # the nightly line's user: the file is not given to it
+            fix = f"{readable_fix(source, secret=secret)} (the service reads it too)"
+        else:
+            give = readable_fix(source, secret=secret)
+            fix = (
+                f"run the backup as the service's user (sudo -u {SERVICE_USER}), which reads every file "
+                f"the gateway needs; if that user cannot read it either: {give}"
+            )
         raise GatewayError(
-            f"cannot read {source}: {exc.strerror or exc}; nothing of the backup was left",
-            fix="run the backup as the service's user (sudo -u estate-gateway), which reads every file "
-            "the gateway needs; a file the config names that is not on this box: put it back first",
+            f"cannot read {source}: {exc.strerror or exc}; nothing of the backup was left", fix=fix
         ) from exc
     (into / name).write_bytes(data)
     return source
 
 
-def _notes(placed: dict[str, Path]) -> str:
+def _as_service() -> bool:
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name == SERVICE_USER
+    except KeyError:  # a uid with no name (a container's)
+        return False
+
+
+def _notes(placed: dict[str, Back], data_dir: Path) -> str:
+    """RESTORE.txt: a shell script of the lines that put the backup back (prose as comments)."""
+    q = shlex.quote
     lines = [
-        "estate-gateway backup: where each file goes back on the new box (README, Replacing a box).",
-        "Stop the service first; delete the new box's gateway.db, gateway.db-wal, gateway.db-shm,",
-        "boot-alarms.json and outbox-stream.json; chown estate-gateway:estate-gateway what goes in",
-        "/var/lib/estate-gateway, mode 600 for the keys; then start the service.",
-        "",
+        "# estate-gateway backup: what a new box needs back (README, Replacing a box). On the new box,",
+        "# installed as README's Install says up to its last two lines, with this folder copied onto it:",
+        "#     sudo sh RESTORE.txt",
+        "# or each line below with sudo. Each file goes back with install, its owner and mode given: a",
+        f"# copy made with sudo cp is root's and 600 (as here), which the service ({SERVICE_USER}) may not",
+        "# read: without the broker password it never reaches the central server, and every nightly",
+        "# backup stops at that file. Secrets (keys, the broker password, gateway.db) are the service's",
+        "# alone (600); certificates root's, read by its group (640); the site config as the install",
+        "# left it (644). A started box's own gateway.db, its -wal and -shm, boot-alarms.json and",
+        "# outbox-stream.json are deleted first: they are of another database.",
+        "set -e",
+        'cd "$(dirname "$0")"',
+        f"systemctl stop {SERVICE_USER} || true   # a new box already started",
+        "rm -f " + " ".join(q(str(data_dir / name)) for name in NEW_BOX_OWN),
     ]
-    lines += [f"{name}\t{source}" for name, source in placed.items()]
+    for name, back in placed.items():
+        owner, group = back.owner.split(":")
+        lines.append(f"install -D -o {owner} -g {group} -m {back.mode} {q(name)} {q(str(back.path))}")
+    lines += ["systemctl daemon-reload", f"systemctl enable --now {SERVICE_USER}"]
     return "\n".join(lines) + "\n"
 
 
