@@ -18,10 +18,12 @@ from gateway.parking.book import MONTH_LAPSES, month_ran_out
 from gateway.privacy import mask_card
 from gateway.runtime.gateway_base import GatewayBase
 from gateway.runtime.lane_boards import JoinedByHand, Pulsed, pulse, tell_opening
-from gateway.runtime.texts import display_lines, fault_lines, idle_lines, let_through_lines
+from gateway.runtime.texts import closed_lines, display_lines, fault_lines, idle_lines, let_through_lines
 from gateway.store.parking import open_stay
 
 log = logging.getLogger("gateway.runtime.gateway")  # its journal lines stay gateway.py's
+
+PASS_HOLDERS = ("visitor", "contractor")  # a pass's holder (store/record.py), whose car is welcomed
 
 
 class ActingOnDecisions(GatewayBase):
@@ -70,11 +72,18 @@ class ActingOnDecisions(GatewayBase):
     def _car_of_pass_shown(self, ev: AccessEvent) -> str | None:
         """The plate of the car a pass's QR was shown for at a car lane, a moment after the plate
         was read (a repeat of the plate's passage, flag again: its stay moved onto the pass,
-        store/record.py car_of_pass), for its words (texts.display_lines); None for any other
+        store/record.py car_of_pass), for its words (texts.display_lines) and as the car they were
+        told to (LaneBoards.show); so too the plate's own repeat on the pass since (the camera
+        deciding the car still at the barrier, subject the pass): told 临时车 请入场 again, the
+        visitor just welcomed was taken for a stranger's car (Review N). None for any other
         decision, or where the pass has no open stay with a plate."""
-        if ev.kind != "qr" or ev.plate or not ev.admitted or AGAIN not in ev.flags:
+        if not ev.admitted or AGAIN not in ev.flags or ev.lane_type != "vehicle":
             return None
-        if ev.holder_kind is None or ev.lane_type != "vehicle":
+        if ev.holder_kind not in PASS_HOLDERS:
+            return None
+        if ev.kind == "plate":
+            return ev.plate
+        if ev.kind != "qr" or ev.plate:
             return None
         try:
             stay = open_stay(self.conn, ev.subject)
@@ -96,9 +105,8 @@ class ActingOnDecisions(GatewayBase):
         lane, language = self.site.lanes[ev.lane], self.site.config.site.language
         # As recorded: a door's exit button lets someone out (一路平安) at an entrance door too.
         way = ev.direction or lane.direction
-        lines = display_lines(
-            ev, language, way, monthly_ended=self._monthly_ended(ev), pass_car=self._car_of_pass_shown(ev)
-        )
+        pass_car = self._car_of_pass_shown(ev)
+        lines = display_lines(ev, language, way, monthly_ended=self._monthly_ended(ev), pass_car=pass_car)
         held = (
             not ev.admitted
             and ev.reason != Reason.PAYMENT_DUE
@@ -118,7 +126,9 @@ class ActingOnDecisions(GatewayBase):
             self.lane_io.opening(ev.lane, ev.plate or ev.subject)
         else:
             self.lane_io.refused(ev.lane, ev.plate or "", ev.reason)
-        car = ev.plate or ev.subject  # what the lane told this car is remembered (LaneBoards.show)
+        # What the lane told this car is remembered (LaneBoards.show): a pass's QR for its car's plate,
+        # as the camera's repeats of that car are.
+        car = ev.plate or pass_car or ev.subject
         if not (ev.admitted and devices.relays):
             self.boards.show(ev.lane, lines, nothing_new=nothing_new, car=car, going=ev.admitted)
             return
@@ -141,11 +151,16 @@ class ActingOnDecisions(GatewayBase):
 
     def _idle_lines(self, lane: str) -> list[str] | None:
         """What the lane shows once the car let through has gone (LaneBoards.arm_down): its idle
-        line; None, the board left as it is, at a lane held open (its car's greeting under the
-        raised arm) or closed (its closed line is shown by the close)."""
-        if lane in self.by_hand.held or self.lane_modes.get(lane) == "closed":
+        line; at a closed lane its closed line, as the close and the start show it (a guard's
+        opening by hand there, an ambulance let in, left 请通行 over the lowered arm of a lane
+        that refuses everyone: Review N); None, the board left as it is, at a lane held open (its
+        car's greeting under the raised arm)."""
+        if lane in self.by_hand.held:
             return None
-        return idle_lines(self.site.config.site.language, self.site.lanes[lane].type)
+        rules, language = self.site.lanes[lane], self.site.config.site.language
+        if self.lane_modes.get(lane) == "closed":
+            return closed_lines(language, rules.direction)
+        return idle_lines(language, rules.type)
 
     def opened_by_hand(self, lane: str) -> JoinedByHand:
         """An opening or a hold by hand of `lane` about to drive its relays (HandLanes): the

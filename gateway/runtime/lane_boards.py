@@ -123,9 +123,10 @@ class LaneBoards:
 
     What each car was last told at each lane is kept (show), and whether the lane shows a greeting
     of a car let through: once its barrier is down again (arm_down), or, where no contact tells,
-    IDLE_AFTER_S later (start), the lane shows its idle line (`idle`: texts.idle_lines; None to
-    leave the board as it is, a lane held open or closed). Left there, 一路平安 皖B33333 read over the
-    lowered arm to the next driver until the next decision (Review 66C)."""
+    IDLE_AFTER_S later (start), the lane shows its idle line (`idle`: texts.idle_lines, a closed
+    lane's closed line; None to leave the board as it is, a lane held open). Left there,
+    一路平安 皖B33333 read over the lowered arm to the next driver until the next decision
+    (Review 66C)."""
 
     def __init__(
         self,
@@ -181,19 +182,26 @@ class LaneBoards:
         car standing at the barrier; a refusal at a lane held open, which keeps the hold's words).
         Where the lane shows these lines already, its boards are sent them again but its voice is
         not played again: played at every repeat, a driver finding his phone to pay heard
-        "临时车 请缴费 9元" every 15 s, each cutting the last one short (Review 60u). Where the car
-        was told these lines already and another car standing there was told something since (two
-        cars held to pay, one at the barrier and one behind it in the camera's view), nothing is
-        shown or said: the board flipped between the two cars' fees at every repeat, each flip said
-        (nine prompts a minute, Review 66C). The other car no longer seen in the lane, the board
-        is this car's again, not said."""
+        "临时车 请缴费 9元" every 15 s, each cutting the last one short (Review 60u).
+        At a vehicle lane whose camera tells which cars stand there (_camera_tells), where the car
+        was told these lines already and another car the camera still sees there was told
+        something since that is not a greeting (two cars held to pay, one at the barrier and one
+        behind it in the camera's view), nothing is shown or said: the board flipped between the
+        two cars' fees at every repeat, each flip said (nine prompts a minute, Review 66C). The
+        other car no longer seen in the lane, or let through (its greeting: it is leaving), the
+        board is this car's again, not said. Anywhere else (a door, a lane no camera can tell
+        of) a repeat is someone tapping again: shown and said, as any decision. Kept for another
+        there, someone refused at a door who tapped again after another was let in read that
+        person's 欢迎回家 and heard nothing (Review N on 5de5571f)."""
         other = self._other_car(lane, car) if nothing_new else None
-        standing = other is not None and self._standing(lane, other)
+        tells = nothing_new and car is not None and self._camera_tells(lane)
+        standing = tells and other is not None and self._devices.sees(lane, other)
         with self._lock:
             ticket = self._take(lane)
             quiet = nothing_new and self._lines.get(lane) == lines
-            if nothing_new and not quiet and car is not None and self._told.get(lane, {}).get(car) == lines:
-                if standing and self._car.get(lane) == other:
+            if tells and not quiet and car is not None and self._told.get(lane, {}).get(car) == lines:
+                greeting = lane in self._going and self._going[lane] == self._shown.get(lane)
+                if standing and self._car.get(lane) == other and not greeting:
                     return ticket  # the other car keeps the board; this one heard its words
                 quiet = True
             self._show(lane, ticket, lines, quiet=quiet, car=car, going=going)
@@ -236,10 +244,11 @@ class LaneBoards:
             other = self._car.get(lane)
         return other if car is not None and other is not None and other != car else None
 
-    def _standing(self, lane: str, car: str) -> bool:
-        """Whether `car`, told something at the lane, may still stand there: seen by a camera
-        watching the lane, or none watches it to tell. Asked outside the lock (the readers' own)."""
-        return not self._devices.watches(lane) or self._devices.sees(lane, car)
+    def _camera_tells(self, lane: str) -> bool:
+        """Whether the lane's repeats are a camera's, which also tells which cars still stand there
+        (Devices.sees): a vehicle lane with a plate camera watching it now. Asked outside the lock
+        (the readers' own)."""
+        return lane not in self._devices.doors and self._devices.watches(lane)
 
     def _take(self, lane: str) -> int:
         ticket = self._taken[lane] = self._taken.get(lane, 0) + 1
@@ -273,9 +282,12 @@ class LaneBoards:
         show_on([d for d in displays if not (quiet and isinstance(d, VoicePrompt))], lines)
 
     def _idle_now(self, lane: str, going: int) -> None:
-        """The idle line, not said, where the lane still shows the greeting `going`; the caller
-        holds the lock."""
-        if self._going.get(lane) != going or self._shown.get(lane) != going:
+        """The idle line, not said, where the lane still shows the greeting `going` and no ticket
+        was taken since: a car decided since whose words wait on its relay's outcome (reserve)
+        would find the idle line's newer ticket shown and its own dropped (show_unless_newer),
+        its driver at a barrier that never rose reading 一车一杆 减速慢行, not 道闸故障 请联系保安
+        (Review N). The caller holds the lock."""
+        if self._going.get(lane) != going or self._shown.get(lane) != going or self._taken.get(lane) != going:
             return
         lines = self._idle(lane)
         if lines is not None:

@@ -57,6 +57,7 @@ def test_two_cars_standing_at_an_exit_are_each_told_once_and_the_board_does_not_
         gw.handle(Presented("car-in", "plate", A, 0.99, T0 - timedelta(hours=2), "cam"))
         gw.handle(Presented("car-in", "plate", B, 0.99, T0 - timedelta(hours=1, minutes=50), "cam"))
         lane = Lane(monkeypatch)
+        gw.devices.lanes["car-out"].plate_readers.append(lane.reader)  # the lane's camera tells who stands
         led = gw.devices.lanes["car-out"].displays[0]
         boards: list[tuple[float, str, list[str]]] = []
 
@@ -84,13 +85,18 @@ def test_two_cars_standing_at_an_exit_are_each_told_once_and_the_board_does_not_
         gw.conn.close()
 
 
-def test_a_repeat_that_tells_a_car_something_new_is_said_and_shown(tmp_path: Path) -> None:
+def test_a_repeat_that_tells_a_car_something_new_is_said_and_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Not quiet for good: A's fee grown past the next hour while B was told since is news to A."""
     said = tmp_path / "said.txt"
     cfg = parse_config(parking_toml(tmp_path / "data", extra=_voice(said), capacity=20), "site.toml")
     seed(cfg, tmp_path)
     gw = Gateway(cfg)
     try:
+        lane = Lane(monkeypatch)  # the exit's camera sees both cars standing there
+        gw.devices.lanes["car-out"].plate_readers.append(lane.reader)
+        lane.frames(0, 2, [Reading(A, "blue", 0.99, AT_BARRIER), Reading(B, "blue", 0.99, BEHIND)])
         for car in (A, B):
             gw.handle(Presented("car-in", "plate", car, 0.99, T0 - timedelta(hours=2), "cam"))
         t = T0 - timedelta(minutes=1)
