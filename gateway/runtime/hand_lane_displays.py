@@ -82,9 +82,21 @@ class LaneDisplays:
         nobody being decided, its closed line or its idle line, not said. Sent nothing until the
         first car, a lane the guard closed before a restart (or a box put in its place) kept what
         its board showed: blank after a power cut, or a greeting of the stopped gateway's over the
-        lowered arm (Review 66L)."""
+        lowered arm (Review 66L). An exit whose car is still at its barrier being asked
+        (_car_asked: held to pay, refused) is sent what it is asked, as a release's is
+        (_tell_released): a restart while a driver waited to pay replaced 临时车 请缴费 9元 with
+        一车一杆 减速慢行 over the lowered arm, though the gateway still asked him (Review W)."""
         for lane in self.site.lanes:
-            self._boards.show_at_start(lane, self._shut_lines(lane, self.lane_modes.get(lane) == "closed"))
+            closed = self.lane_modes.get(lane) == "closed"
+            asked = None if closed else self._asked_at_start(lane)
+            self._boards.show_at_start(lane, asked or self._shut_lines(lane, closed))
+
+    def _asked_at_start(self, lane: str) -> list[str] | None:
+        try:
+            return _answer(self._car_asked(lane), LANE_RECORD_WAIT_S)
+        except Exception as exc:  # the words only: the gateway starts all the same
+            log.warning("lane %s at start: its barrier's car not looked for (%s): idle line shown", lane, exc)
+            return None
 
     def _shut_lines(self, lane: str, closed: bool = False) -> list[str]:
         rules, language = self.site.lanes[lane], self.site.config.site.language
