@@ -127,8 +127,12 @@ class ActingOnDecisions(GatewayBase):
         else:
             self.lane_io.refused(ev.lane, ev.plate or "", ev.reason)
         # What the lane told this car is remembered (LaneBoards.show): a pass's QR for its car's plate,
-        # as the camera's repeats of that car are.
+        # as the camera's repeats of that car are. A repeat letting it in as before keeps its words
+        # (一位多车, 月租到期: flags its decision does not carry, LaneBoards.words_again).
         car = ev.plate or pass_car or ev.subject
+        if not held:
+            verdict = (ev.admitted, ev.reason, ev.holder_kind)
+            lines = self.boards.words_again(ev.lane, car, verdict, lines, AGAIN in ev.flags)
         if not (ev.admitted and devices.relays):
             self.boards.show(ev.lane, lines, nothing_new=nothing_new, car=car, going=ev.admitted)
             return

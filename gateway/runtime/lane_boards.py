@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 # A relay's pulse: its outcome (settled now, or later by a relay written later), and whether the
 # relay was believed online when pulsed.
 Pulsed = tuple[Future[bool], bool]
+# A decision's verdict, as a lane's words go by it: let through or not, its reason code, and whose
+# the car is taken for (a holder's kind; None: a stranger's car).
+Verdict = tuple[bool, str, str | None]
 E = TypeVar("E")  # a passage's exit decision (an AccessEvent)
 
 
@@ -144,6 +147,9 @@ class LaneBoards:
         self._lines: dict[str, list[str]] = {}  # and those lines
         self._car: dict[str, str | None] = {}  # and whose they are (None: nobody's, an idle line)
         self._told: dict[str, dict[str, list[str]]] = {}  # per lane, what each car was last told
+        # per lane, what each car's last decision there told it (its greeting, not a fault), and
+        # that decision's verdict (admitted, reason): kept by its repeats (words_again)
+        self._decided: dict[str, dict[str, tuple[Verdict, list[str]]]] = {}
         self._going: dict[str, int] = {}  # the ticket of the greeting of a car let through
         self._idle_at: dict[str, tuple[int, float]] = {}  # its idle line due (monotonic), unwatched
         self._thread: threading.Thread | None = None
@@ -206,6 +212,25 @@ class LaneBoards:
                 quiet = True
             self._show(lane, ticket, lines, quiet=quiet, car=car, going=going)
             return ticket
+
+    def words_again(self, lane: str, car: str, verdict: Verdict, lines: list[str], again: bool) -> list[str]:
+        """The words of a decision for `car` at the lane (texts.display_lines), remembered with its
+        verdict (admitted, reason, holder). A repeat (`again`: the car let through before, decided again
+        as it stands there) with the verdict of the car's last decision at the lane keeps what that
+        told it: the repeat carries only its own flag (decide.py _again), not the ones behind the
+        words, and a shared slot's second car told 一位多车 临时车 请入场 was switched to a stranger's
+        临时车 请入场 at the camera's next repeat, and heard it (Review 66 X). Unchanged, its words
+        are shown again, not said (show). A repeat that takes the car for another holder's (a
+        visitor's pass shown for the car read a moment before: 欢迎光临) is told its own words."""
+        with self._lock:
+            decided = self._decided.setdefault(lane, {})
+            last = decided.pop(car, None)  # newest last: the oldest goes first
+            if again and last is not None and last[0] == verdict:
+                lines = last[1]
+            decided[car] = (verdict, lines)
+            while len(decided) > TOLD_KEPT:
+                del decided[next(iter(decided))]
+            return lines
 
     def show_at_start(self, lane: str, lines: list[str]) -> None:
         """Show the lines on the lane's boards, not on its voice (nobody stands there yet), unless
