@@ -448,9 +448,20 @@ def _opens_some_time(
     66 E). From now, not from its first day: a pass for today 06:00-18:00 issued at 10:00 had its
     one open hour behind it, a pass back-dated to before the period its open days (Review K). An
     extension (延期) is checked alike, with the pass's new end. Visitors are told a period's rules up
-    front too (visitor_rules)."""
+    front too (visitor_rules). One whose window and hours are over from `now` whatever the periods
+    (today's 08:00-18:00 issued at 19:00) is told so, at a site with no period too (Review V): not
+    that closed management keeps it out."""
     if first_open(validity, gw.site.policy.closed_periods, "contractor", gw.site.tz, now) is not None:
         return
+    if first_open(validity, (), "contractor", gw.site.tz, now) is None:
+        raise ApiError(
+            422,
+            "invalid_pass",
+            "valid_to: the pass has no open hour left from now (its days and hours are over): its QR "
+            "would open no door",
+            "give a later end, or hours still to come",
+            fields=["valid_to"],
+        )
     raise ApiError(
         422,
         "closed_management",
