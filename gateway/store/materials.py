@@ -16,7 +16,7 @@ from gateway.errors import NotFound, Refused
 from gateway.privacy import mask_name, mask_numbers_in
 from gateway.store.audit import audit, transaction
 from gateway.store.outbox import enqueue
-from gateway.store.units import host_units, loose_key, named_unit, room_in, rooms_typed
+from gateway.store.units import host_readings, host_units, loose_key, named_unit, room_in, rooms_typed
 from gateway.timefmt import local_iso, to_db
 
 # The pass by the centre's `ref` too (null for one registered at the booth): a pass the centre sent
@@ -112,13 +112,16 @@ def _room(
     writes its room: `typed` in a field of its own, else a room typed after the unit `given`
     (2单元1201, 3栋2单元1201, 3-2-1201) or in its place (3栋 / 1201, which found the unit), else
     the pass's own (`on_pass`: its building and unit, 3栋 / 2-301 where it is the unit's, or 3栋 /
-    1201 with the room in the unit's place); "" for
+    1201 with the room in the unit's place, never the unit itself typed in one field: "" / 5栋1单元
+    is no room 5栋1单元); "" for
     none. One typed that is none of the unit's recorded rooms is refused (a typo would tell the
     wrong owner, or nobody); the pass's, issued with a slip, is left out."""
     key = loose_key(*unit)
     rooms = [r for k, r in rooms_typed(*given) if k == key]
-    if not typed.strip() and not rooms and given[1].strip() and loose_key(*given) != key:
+    if not typed.strip() and not rooms and given[1].strip() and key not in host_readings(*given):
         # The room typed as the unit (3栋 / 1201), where the register records it: it named the unit.
+        # Not the unit typed whole ("" / 5栋1单元, 5# / 1), which no reading of its fields took as
+        # a room: it went up as host_room 5栋1单元 where the register records no rooms (Review V).
         found = room_in(conn, *unit, given[1], at, arriving=True)
         return found or ""
     wanted = typed.strip() or (rooms[0] if rooms else "")
@@ -136,9 +139,10 @@ def _room(
     kept = [r for k, r in rooms_typed(*on_pass) if k == key]
     if kept:
         return room_in(conn, *unit, kept[0], at, arriving=True) or ""
-    if on_pass[1].strip() and loose_key(*on_pass) != key:
+    if on_pass[1].strip() and key not in host_readings(*on_pass):
         # The pass's room typed as its unit (3栋 / 1201, A座 / B101), which found the unit: until
-        # Review K the materials on it went up for the stairwell with no room.
+        # Review K the materials on it went up for the stairwell with no room. A pass for the unit
+        # typed whole ("" / 5-1, 5# / 1) has no room in it (Review V).
         return room_in(conn, *unit, on_pass[1], at, arriving=True) or ""
     return ""
 
