@@ -130,16 +130,12 @@ def correct(event_id: EventId, body: PlateIn, who: User, app: App) -> Correction
     gw = app.gw
     at = gw.now()
 
-    # A car let out by hand found by the correction owes what one with its stay found does.
-    fee = gw.parking.let_out_found
-
     def corrected(conn: sqlite3.Connection) -> Correction:
         if no_plate:
-            ticket_of = _ticket_of(conn, gw.site.lanes, event_id, at)
-            return correct_plate(conn, event_id, ticket_of, who.name, at, fee)
+            return correct_plate(conn, event_id, _ticket_of(conn, gw.site.lanes, event_id, at), who.name, at)
         if ticket is not None:
             _own_ticket(conn, event_id, ticket)
-        return correct_plate(conn, event_id, plate, who.name, at, fee)
+        return correct_plate(conn, event_id, plate, who.name, at)
 
     done: Correction = write(gw, corrected)
     out = CorrectionDone(

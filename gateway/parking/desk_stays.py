@@ -306,22 +306,6 @@ class StayDesk(DeskBase):
             handover(conn, stay.slot_id, at, "exit")
         return True
 
-    def let_out_found(
-        self, conn: sqlite3.Connection, stay: StayFacts, held_by: str, until: datetime, at: datetime
-    ) -> int | None:
-        """The fee of a car let out by hand with no entry on record (held or refused there with no
-        entry record), whose stay a plate correction of its entry at `at` closes at that opening
-        (gateway/store/corrections.py _left_unrecorded): under policy.reentry = "charge", what
-        let_out_by_hand writes for a car whose stay it found, to `until` (the decision the opening
-        ended), dated `at`: carried to its next exit, less what it paid ahead (_missed_exit). Its
-        id; None under "void" (the correction keeps what it paid ahead, as it did): X and Y, both
-        let out unpaid, Y's entry misread, owe the same (Review 66 H: Y owed nothing)."""
-        if self.rules.reentry != "charge":
-            return None
-        rules = self._rules(conn, at)
-        account = owed(conn, rules, stay.subject, until, vehicle_class=stay.vehicle_class, stay=stay)
-        return self._missed_exit(conn, stay, held_by, at, until, account)
-
     def _stay_let_out(
         self, conn: sqlite3.Connection, lane: str, account: Owed, actor: str, at: datetime
     ) -> StayFacts | None:

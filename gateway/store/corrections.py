@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -37,7 +36,6 @@ from gateway.core import Holder
 from gateway.core.model import NO_ENTRY_RECORD
 from gateway.core.tickets import NO_PLATE
 from gateway.errors import NotFound, Refused
-from gateway.parking.book import StayFacts
 from gateway.parking.fees import Tariff, tariff_of_stay
 from gateway.parking.tariffs import known_since
 from gateway.store.audit import audit, transaction
@@ -204,16 +202,9 @@ def lane_reading(value: str, flags: str) -> str:
 
 
 def correct_plate(
-    conn: sqlite3.Connection,
-    event_id: str,
-    plate: str,
-    actor: str,
-    at: datetime,
-    let_out_fee: LetOutFee | None = None,
+    conn: sqlite3.Connection, event_id: str, plate: str, actor: str, at: datetime
 ) -> Correction:
-    """Record that the car of plate event `event_id` carried `plate` (checked by the caller).
-    `let_out_fee`: the fee of its car let out by hand, where the entry's stay closes at that
-    opening (_left_unrecorded); None, what it paid ahead is kept, as under policy.reentry = "void"."""
+    """Record that the car of plate event `event_id` carried `plate` (checked by the caller)."""
     with transaction(conn):
         row = conn.execute(_EVENT, (event_id,)).fetchone()
         if row is None:
@@ -276,7 +267,7 @@ def correct_plate(
         # Moved off the car of a shared slot it was handed (一位多车), the stay is no car of that slot.
         slot_left = _off_a_slot_not_its(conn, event_id, at) if stay_moved else None
         # Moved onto a car seen leaving since with no entry on record: it left there.
-        left = _left_unrecorded(conn, event_id, plate, at, let_out_fee) if stay_moved else None
+        left = _left_unrecorded(conn, event_id, plate, at) if stay_moved else None
         # Moved off the misread plate, the entry was never that car's: the stay it closed was not
         # a missed exit. Left closed, that car, parked all along, was refused at the exit.
         given_back = (
@@ -460,15 +451,6 @@ WHERE id = :stay
 _PAID_AT_EXIT_TO = (
     "UPDATE payments SET stay_id = :stay WHERE voided_charge_id = :charge AND charge_id IS NULL"
 )
-# When the decision a guard's opening by hand ended was made: a car let out by hand pays to its
-# hold, or refusal (gateway/parking/desk_checks.py fee_until).
-_DECIDED_AT = "SELECT at FROM access_log WHERE event_id = ?"
-# The fee of a car let out by hand, found by a correction of its entry (_left_unrecorded): given the
-# store, the stay, the decision the opening ended, where the fee ends and the correction's time,
-# the charge it writes as the opening of a car with its stay on record writes it under
-# policy.reentry = "charge" (ParkingDesk.let_out_found, the desk holding the site's tariffs:
-# a correction has only the store), or None where it writes none (policy.reentry = "void").
-LetOutFee = Callable[[sqlite3.Connection, StayFacts, str, datetime, datetime], int | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -481,24 +463,19 @@ class LeftUnrecorded:
     exit_event: str
     charge: int | None
     voided: int | None
-    # `charge` is the one its opening by hand writes (policy.reentry = "charge": its fee carried to
-    # its next exit, or, paid up, what it paid kept), not of what it paid alone.
-    by_hand: bool = False
 
     def said(self) -> str:
         """For the audit trail, after the correction's own words."""
         said = f", stay {self.stay_id} closed at its exit with no entry record ({self.exit_event})"
         if self.voided is not None:
             said += f", that exit's charge {self.voided} undone"
-        if self.charge is not None and self.by_hand:
-            said += f", let out by hand: charge {self.charge} of its fee, as its opening's (policy.reentry)"
-        elif self.charge is not None:
+        if self.charge is not None:
             said += f", what it paid kept against charge {self.charge} of the stay"
         return said
 
 
 def _left_unrecorded(
-    conn: sqlite3.Connection, event_id: str, plate: str, at: datetime, let_out_fee: LetOutFee | None
+    conn: sqlite3.Connection, event_id: str, plate: str, at: datetime
 ) -> LeftUnrecorded | None:
     """The entry's stay, moved onto `plate`, closed at the first exit of `plate`'s car with no entry
     on record after the entry (_LEFT_UNRECORDED), or the guard's opening by hand of its refusal or
@@ -508,24 +485,16 @@ def _left_unrecorded(
     the stay's charge, not a second one: that exit's no_entry charge is undone (sent upstream
     voided) and its payments, with any the stay paid ahead at the booth, kept against a settled
     charge of kind `exit` of the stay naming that exit (keep_paid_ahead), as the exit would have
-    charged the stay had it been found. Let out by hand, its fee is what `let_out_fee` writes, as
-    the opening writes it for a car whose stay is on record: under policy.reentry = "charge" carried
-    to its next exit, less what it paid ahead, to the decision the opening ended; dated now, so
-    the report of the correction's day counts it (charged_fen, unpaid_fen) and the centre hears it
-    as the opening's. Before, closed at the opening with no charge, the car left unpaid for good
-    (Review 66 H). None where there is no such exit."""
+    charged the stay had it been found. None where there is no such exit."""
     entry = conn.execute(_ENTRY_STAY, (event_id,)).fetchone()
     if entry is None:
         return None
     named = {"stay": entry[0], "plate": plate}
-    found = (
-        (conn.execute(sql, named).fetchone(), by_hand)
-        for sql, by_hand in ((_LEFT_UNRECORDED, False), (_LET_OUT_UNRECORDED, True))
-    )
-    rows = [(r, by_hand) for r, by_hand in found if r is not None]
+    found = (conn.execute(sql, named).fetchone() for sql in (_LEFT_UNRECORDED, _LET_OUT_UNRECORDED))
+    rows = [r for r in found if r is not None]
     if not rows:
         return None
-    row, by_hand = min(rows, key=lambda r: str(r[0][1]))  # stored times (to_db) sort as they fall
+    row = min(rows, key=lambda r: str(r[1]))  # stored times (to_db) sort as they fall
     stay_id = int(entry[0])
     exit_event, left, charge_id, charge_plate = row
     conn.execute(_CLOSE_AT_EXIT, {"left": left, "event": exit_event, "stay": stay_id})
@@ -535,22 +504,9 @@ def _left_unrecorded(
     # Dated now: the report of the day the no_entry charge was counted takes it off (冲红, docs/
     # parking.md *Daily report*) and counts this one. Dated as the charge it stands for (Review
     # 57j), a report of that day rebuilt counted both, and the one sent neither.
-    carried = _let_out_fee(conn, stay_id, exit_event, at, let_out_fee) if by_hand else None
-    kept = carried if carried is not None else _keep_paid_ahead(conn, stay_id, at)
+    kept = _keep_paid_ahead(conn, stay_id, at)
     _tell_closed(conn, stay_id, event_id, at, kept, charge_id)
-    return LeftUnrecorded(stay_id, exit_event, kept, charge_id, by_hand=carried is not None)
-
-
-def _let_out_fee(
-    conn: sqlite3.Connection, stay_id: int, held_event: str, at: datetime, let_out_fee: LetOutFee | None
-) -> int | None:
-    """The charge `let_out_fee` writes for the stay closed at an opening by hand of `held_event`,
-    its fee to when that decision was made; None where there is none to write (no fee given)."""
-    stay = stay_by_id(conn, stay_id) if let_out_fee is not None else None
-    if let_out_fee is None or stay is None:
-        return None
-    decided = from_db(conn.execute(_DECIDED_AT, (held_event,)).fetchone()[0]) or at
-    return let_out_fee(conn, stay, held_event, decided, at)
+    return LeftUnrecorded(stay_id, exit_event, kept, charge_id)
 
 
 # The stay a correction closed, as it now stands, and whether the decision it ended at is one a
@@ -757,14 +713,11 @@ SELECT s.id, s.plate, s.class, s.slot_id, s.exited_at, s.exit_event,
        (SELECT a.lane FROM access_log a WHERE a.event_id = s.exit_event)
 FROM stays s WHERE s.entry_event = ? AND s.closed_by = 'correction' AND s.exited_at IS NOT NULL
 """
-# The settled charge that close kept what the stay paid against (_keep_paid_ahead), or the fee it
-# carried to the car's next exit, let out by hand (_let_out_fee): an open stay has no charge of its
-# own, so the stay's one standing `exit` charge, or `reentry` one, is that close's. One paid since
-# at that car's exit stays, as a missed exit's given back does (_give_back).
-_KEPT_BY_CLOSE = """
-SELECT id, kind, plate FROM charges WHERE stay_id = ? AND voided_at IS NULL
-  AND (kind = 'exit' OR kind = 'reentry' AND settled_at IS NULL)
-"""
+# The settled charge that close kept what the stay paid against (_keep_paid_ahead): an open stay
+# has no charge of its own, so the stay's one standing `exit` charge is that close's.
+_KEPT_BY_CLOSE = (
+    "SELECT id, kind, plate FROM charges WHERE stay_id = ? AND kind = 'exit' AND voided_at IS NULL"
+)
 # The no_entry charge of the exit it closed at, voided by that correction (its money in the kept one).
 _VOIDED_BY_CLOSE = """
 SELECT c.id, c.kind, c.plate, c.amount_fen, c.settled_at, c.at FROM charges c
