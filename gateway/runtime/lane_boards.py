@@ -233,9 +233,10 @@ class LaneBoards:
             return lines
 
     def show_at_start(self, lane: str, lines: list[str]) -> None:
-        """Show the lines on the lane's boards, not on its voice (nobody stands there yet), unless
-        the lane was told something already: what a lane shows as the gateway starts
-        (HandLanes.tell_at_start), after a hold held again (its 一路平安, or its fault)."""
+        """Show the lines on the lane's boards, not on its voice (a car held to pay there was told
+        already), unless the lane was told something already: what a lane shows as the gateway
+        starts (HandLanes.tell_at_start: its held car's fee, else its closed or idle line), after a
+        hold held again (its 一路平安, or its fault)."""
         with self._lock:
             if lane not in self._taken:
                 self._show(lane, self._take(lane), lines, quiet=True)
