@@ -157,11 +157,12 @@ class ActingOnDecisions(GatewayBase):
         """What the lane shows once the car let through has gone (LaneBoards.arm_down): its idle
         line; at a closed lane its closed line, as the close and the start show it (a guard's
         opening by hand there, an ambulance let in, left 请通行 over the lowered arm of a lane
-        that refuses everyone: Review N); None, the board left as it is, at a lane held open (its
-        car's greeting under the raised arm)."""
-        if lane in self.by_hand.held:
-            return None
+        that refuses everyone: Review N); at a lane held open (常开) the hold's own 请通行 (一路平安),
+        shown as the hold began (a car's greeting under the raised arm kept its stranger's plate
+        and 临时车 请入场 for the rest of a rush's hold: Review 66 C2)."""
         rules, language = self.site.lanes[lane], self.site.config.site.language
+        if lane in self.by_hand.held:
+            return let_through_lines(None, language, rules.direction)
         if self.lane_modes.get(lane) == "closed":
             return closed_lines(language, rules.direction)
         return idle_lines(language, rules.type)
