@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,7 @@ def load_config(path: str | Path, *, warn: bool = True) -> SiteConfig:
                 )
             ],
         ) from exc
-    cfg = parse_config(text, name, base_dir=path.resolve().parent)
+    cfg = parse_config(text, name, base_dir=Path(os.path.abspath(path)).parent)
     for warning in [*retention_warnings(cfg), *timezone_warnings(cfg)] if warn else ():
         log.warning("%s: %s", name, warning)
     return cfg
@@ -92,9 +93,10 @@ def _beside(value: Any, base_dir: Path) -> Any:
     """Every file the config names (data_dir, the [mqtt] keys and certificates, the [http] TLS
     files, a simulated relay's pulse_log, ...) made absolute from the config file's folder:
     `gateway check-config site.toml` run beside it and the service systemd starts in / must read
-    the same files."""
+    the same files. Links are kept, not followed: a backup's RESTORE.txt names the path the config
+    names (/var/lib/estate-gateway), not the disk a link on the old box led to."""
     if isinstance(value, Path):
-        return value if value.is_absolute() else (base_dir / value).resolve()
+        return value if value.is_absolute() else Path(os.path.normpath(base_dir / value))
     if isinstance(value, list):
         return [_beside(item, base_dir) for item in value]
     if isinstance(value, BaseModel):

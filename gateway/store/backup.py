@@ -53,7 +53,9 @@ def take_backup(cfg: SiteConfig, config: Path, out: Path, actor: str) -> list[st
     partial: Path | None = None
     try:
         partial = Path(tempfile.mkdtemp(prefix=_PARTIAL, dir=out))
-        placed = _write(db.conn, cfg, config.resolve(), partial)
+        # As the config names them, links kept: a new box has /var/lib/estate-gateway, not the disk
+        # a link on this one leads to (load_config makes them absolute the same way).
+        placed = _write(db.conn, cfg, Path(os.path.abspath(config)), partial)
         names = [*placed, RESTORE_NOTES]
         log.debug("backed up %s to %s", ", ".join(names), out)
         for name in names:
@@ -127,11 +129,11 @@ def _write(conn: sqlite3.Connection, cfg: SiteConfig, config: Path, into: Path) 
             f"the copy of {DB_NAME} is damaged ({state}): the database itself is (a failing SD card)",
             fix="keep the last good backup; replace the card (README, Replacing a box)",
         )
-    data_dir = cfg.site.data_dir.resolve()
+    data_dir = cfg.site.data_dir
     placed[DB_NAME] = Back.secret(data_dir / DB_NAME)
     if (data_dir / SITE_KEY).exists():
         placed[SITE_KEY] = Back.secret(_copy(data_dir / SITE_KEY, into, SITE_KEY))
-    command_key = cfg.command_key_path.resolve()  # [mqtt] command_key_file, else the data dir's
+    command_key = cfg.command_key_path  # [mqtt] command_key_file, else the data dir's
     if command_key.exists():
         placed["command.key"] = Back.secret(_copy(command_key, into, "command.key"))
     else:  # check-config and the start say so already; not a mail each night
@@ -157,7 +159,7 @@ def _named_files(cfg: SiteConfig) -> list[tuple[str, Path, bool]]:
         ("http.tls_cert_file", cfg.http.tls_cert_file, False),
         ("http.tls_key_file", cfg.http.tls_key_file, True),
     ]
-    return [(setting, Path(path).resolve(), secret) for setting, path, secret in named if path is not None]
+    return [(setting, Path(path), secret) for setting, path, secret in named if path is not None]
 
 
 def _copy(source: Path, into: Path, name: str, *, secret: bool = True) -> Path:
@@ -192,26 +194,86 @@ def _as_service() -> bool:
 def _notes(placed: dict[str, Back], data_dir: Path) -> str:
     """RESTORE.txt: a shell script of the lines that put the backup back (prose as comments)."""
     q = shlex.quote
+    user = SERVICE_USER
+    mine = (name for name, back in placed.items() if back.path.parent == data_dir)
+    in_data = list(dict.fromkeys([*NEW_BOX_OWN, *mine]))
+    elsewhere = {name: back.path for name, back in placed.items() if back.path.parent != data_dir}
     lines = [
         "# estate-gateway backup: what a new box needs back (README, Replacing a box). On the new box,",
         "# installed as README's Install says up to its last two lines, with this folder copied onto it:",
         "#     sudo sh RESTORE.txt",
-        "# or each line below with sudo. Each file goes back with install, its owner and mode given: a",
-        f"# copy made with sudo cp is root's and 600 (as here), which the service ({SERVICE_USER}) may not",
-        "# read: without the broker password it never reaches the central server, and every nightly",
-        "# backup stops at that file. Secrets (keys, the broker password, gateway.db) are the service's",
-        "# alone (600); certificates root's, read by its group (640); the site config as the install",
-        "# left it (644). A started box's own gateway.db, its -wal and -shm, boot-alarms.json and",
-        "# outbox-stream.json are deleted first: they are of another database.",
+        "# Each file goes back with install, its owner and mode given: a copy made with sudo cp is",
+        f"# root's and 600 (as here), which the service ({user}) may not read: without the broker",
+        "# password it never reaches the central server, and every nightly backup stops at that file.",
+        "# Secrets (keys, the broker password, gateway.db) are the service's alone (600); certificates",
+        "# root's, read by its group (640); the site config as the install left it (644).",
+        "# Nothing is deleted: what the data folder holds of a started box (gateway.db, its -wal and",
+        "# -shm, boot-alarms.json, outbox-stream.json, the keys) is moved aside into before-restore-",
+        "# DATE-TIME in it, owner and mode kept; the other files it replaces are copied there (cp -p).",
+        f"# It refuses, changing nothing, where the data folder holds this backup's {SITE_KEY}: the box",
+        "# the backup was taken on, or one it was put back on already (run again after a reboot), whose",
+        "# gateway.db holds what was recorded since; a new box's first start makes a key of its own.",
+        "# (gateway.db itself is not looked at: that needs sqlite3, which a box may lack, and its size",
+        "# says nothing in WAL mode.) To put the backup in all the same: sudo env FORCE=1 sh RESTORE.txt",
         "set -e",
         'cd "$(dirname "$0")"',
-        f"systemctl stop {SERVICE_USER} || true   # a new box already started",
-        "rm -f " + " ".join(q(str(data_dir / name)) for name in NEW_BOX_OWN),
+        f"data={q(str(data_dir))}",
     ]
+    if SITE_KEY in placed:
+        refused = (
+            f"RESTORE.txt: $data already holds this backup's {SITE_KEY}: this is the box the backup "
+            "was taken on, or one it was already put back on, and its gateway.db holds what was "
+            "recorded since the backup. Nothing was changed. To put the backup in its place all the "
+            "same (what is there is moved aside, not deleted): sudo env FORCE=1 sh RESTORE.txt"
+        )
+        lines += [
+            f'if [ "${{FORCE:-}}" != 1 ] && [ -f "$data/{SITE_KEY}" ] \\',
+            f'    && cmp -s {SITE_KEY} "$data/{SITE_KEY}"; then',
+            f'  echo "{refused}" >&2',
+            "  exit 1",
+            "fi",
+        ]
+    else:
+        lines.append(f"# No {SITE_KEY} in this backup to check by: what is there is moved aside.")
+    lines += [
+        f"systemctl stop {user} || true   # a new box already started",
+        "# install -D alone would make a missing data folder root's, 755: the service could not write it.",
+        f'install -d -o {user} -g {user} -m 750 "$data"',
+        'aside="$data/before-restore-$(date +%Y%m%d-%H%M%S)"',
+        f'install -d -o {user} -g {user} -m 700 "$aside"',
+        'back=""',
+        f"for name in {' '.join(q(name) for name in in_data)}; do",
+        '  if [ -e "$data/$name" ]; then',
+        '    mv "$data/$name" "$aside/"',
+        '    back="$back',
+        "  sudo mv '$aside/$name' '$data/'\"",
+        "  fi",
+        "done",
+    ]
+    for name, path in elsewhere.items():
+        lines += [
+            f"if [ -e {q(str(path))} ]; then",
+            f'  cp -p {q(str(path))} "$aside/"{q(name)}',
+            '  back="$back',
+            f"  sudo cp -p '$aside/{name}' '{path}'\"",
+            "fi",
+        ]
     for name, back in placed.items():
         owner, group = back.owner.split(":")
         lines.append(f"install -D -o {owner} -g {group} -m {back.mode} {q(name)} {q(str(back.path))}")
-    lines += ["systemctl daemon-reload", f"systemctl enable --now {SERVICE_USER}"]
+    lines += [
+        'if [ -n "$back" ]; then',
+        '  echo "RESTORE.txt: what was there is in $aside, nothing deleted. To go back to it:"',
+        f'  echo "  sudo systemctl stop {user}"',
+        "  echo \"  sudo rm -f '$data/gateway.db-wal' '$data/gateway.db-shm'   # the backup's database's\"",
+        '  echo "${back#?}"',
+        f'  echo "  sudo systemctl start {user}"',
+        "else",
+        '  rmdir "$aside"',
+        "fi",
+        "systemctl daemon-reload",
+        f"systemctl enable --now {user}",
+    ]
     return "\n".join(lines) + "\n"
 
 
