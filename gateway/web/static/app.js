@@ -878,11 +878,20 @@ document.addEventListener("change", (e) => {
 
 // A page that keeps itself current (an element with data-refresh: seconds) is reloaded that often,
 // but not while the guard is typing into it or answering a dialog: a reload wipes what was typed.
+// A box ticked (or unticked) or a choice made counts as typed: 无牌车 No plate pressed on 登记场内车辆
+// is its hidden checkbox, whose value stays "on", and Safari gives a tapped button no focus: the
+// 15 s refresh undid the press (Review 66 F3). Each kept form's fields (`${KEPT_FORMS} input` read
+// the data-api forms themselves, none of their fields).
 const refreshing = document.querySelector("[data-refresh]");
 const REFRESH_S = Number((refreshing && refreshing.dataset.refresh) || 0);
+const chosenFirst = (select) => Math.max(0, Array.from(select.options).findIndex((o) => o.defaultSelected));
+const changed = (el) => (["checkbox", "radio"].includes(el.type) ? el.checked !== el.defaultChecked
+  : el.tagName === "SELECT" ? el.selectedIndex !== chosenFirst(el) : el.value !== el.defaultValue);
+const FIELDS = "input:not([type=hidden]), select:not([multiple]), textarea";
 const typing = () => document.querySelector("dialog[open]") ||
   (document.activeElement && document.activeElement.closest("form")) ||
-  [...document.querySelectorAll(`${KEPT_FORMS} input`)].some((el) => el.value !== el.defaultValue);
+  Array.from(document.querySelectorAll(KEPT_FORMS)).some((form) => Array.from(form.elements)
+    .some((el) => el.matches(FIELDS) && changed(el)));
 if (REFRESH_S > 0) setInterval(() => { if (!typing()) reloadPage(); }, REFRESH_S * 1000);
 
 // The sticky top bar's height, for app.css's scroll-padding-top: it changes with the width (a
