@@ -137,6 +137,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     # the landscape tablet wide, where Admitted · temporary vehicle took three (Review 66 F1).
     "row.admitted": ("放行 · {why}", "✓ {why}"),
     "row.refused": ("拒绝 · {why}", "✗ {why}"),
+    # Whose a row's card or car is (live.js rowWho): in English no kind, the row one line in a lane
+    # a third of the landscape tablet wide and the name and address what is left of it (the panel
+    # says Resident); in Chinese, two lines, as the panel (Review 66 F1, and O on 723648f2).
+    "row.holder": ("{kind} {name} {address} {blocked}", "{name} {address} {blocked}"),
     "ev.card": ("卡号", "Card"),
     "ev.qr": ("二维码", "QR"),
     "ev.plate": ("车牌", "Plate"),
@@ -1222,6 +1226,7 @@ JS_KEYS = (
     "ev.refused",
     "row.admitted",
     "row.refused",
+    "row.holder",
     "ev.card",
     "ev.qr",
     "ev.plate",

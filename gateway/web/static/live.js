@@ -203,17 +203,36 @@
     });
   }
 
-  // A list row is one line (app.css ol.recent), so it does not say twice what its verdict says: a
-  // stranger's car let in as 临时车 or a card refused as 未登记 names no holder, a resident let in
-  // as 业主 is not 业主 again. In English, Not registered twice took a row three lines in a lane a
-  // third of the landscape tablet wide (Review 66 F1). Corrected, a row names whom it is now.
-  function rowText(ev) {
-    const own = !ev.corrected && ev.kind !== "button";
-    if (own && !ev.holder_kind && ["temporary", "unknown"].includes(ev.reason)) return credential(ev);
-    if (own && ev.holder_kind && ev.holder_kind === ev.reason) {
-      return [credential(ev), ev.name, address(ev.holder_kind, ev.building, ev.unit)].filter(Boolean).join(" ");
-    }
-    return `${credential(ev)} ${holder(ev)}`.trim();
+  // A row of a lane's list (app.css ol.recent): the plate, or a card or code by its last four
+  // (卡号 3D4E: six stars took a third of the row), never cut; whose it is; the verdict with its
+  // reason. Names are masked, so a guard knows an owner by his building and unit: in Chinese the
+  // row has two lines for them, in English (one line) the row names no kind (row.holder; Resident,
+  // Visitor: the panel says it) and the name and address end in "…" (Review 66 F1, and O on
+  // 723648f2, which cut them first). A masked name is its first character and two stars (欧**, not
+  // 欧*******: the stars took the address's room). The row does not say twice what its verdict
+  // says: a stranger's car let in as 临时车 or a card refused as 未登记 names no holder, a resident
+  // let in as 业主 is not 业主 again. Corrected, a row names whom it is now, beside what was read.
+  // Corrected, the plate and what was read (皖A12345 (识别为 渝A12345)), the reading under the plate
+  // where the lane is narrow; a card's word and its four held together (a no-break space).
+  const rowCredential = (ev) => (["card", "qr"].includes(ev.kind)
+    ? `${T("ev." + ev.kind)}\u00a0${ev.value.slice(-4)}` : credential(ev));
+  const rowName = (name) => (name || "").replace(/\*{3,}/, "**");
+  function rowWho(ev) {
+    if (ev.kind === "button") return "";  // nobody is known by a door's exit button
+    const h = !ev.corrected ? { kind: ev.holder_kind, name: ev.name, building: ev.building, unit: ev.unit }
+      : ev.corrected.holder || {};
+    const stranger = !ev.corrected && ["temporary", "unknown"].includes(ev.reason);
+    if (!h.kind) return stranger ? "" : T("ev.unknown_holder");
+    const said = !ev.corrected && h.kind === ev.reason;  // 放行 · 业主
+    const who = fill(T("row.holder"), {
+      kind: said ? "" : T("holder." + h.kind), name: rowName(h.name),
+      address: address(h.kind, h.building, h.unit), blocked: h.blocked ? T("holder.blocked") : "",
+    });
+    return who.split(" ").filter(Boolean).join(" ");
+  }
+  function showRowWho(li, ev) {
+    li.querySelector(".c").textContent = rowCredential(ev);
+    li.querySelector(".v").textContent = rowWho(ev);
   }
   // The verdict in the list, in as few words as the guard's language has: 放行 · 临时车, and in
   // English ✓ temporary vehicle, not Admitted · temporary vehicle (the panel's words).
@@ -228,8 +247,8 @@
     ev.corrected = { plate: c.plate, by: c.by, holder: c.holder };
     const lane = lanes.get(ev.lane);
     if (lane && lane.latest.dataset.event === ev.event_id) showLatest(lane, ev);
-    const li = lane && lane.recent.querySelector(`li[data-event="${ev.event_id}"] .v`);
-    if (li) li.textContent = rowText(ev);
+    const li = lane && lane.recent.querySelector(`li[data-event="${ev.event_id}"]`);
+    if (li) showRowWho(li, ev);
     askHeld(lane);
   }
 
@@ -300,8 +319,10 @@
       li.dataset.correct = ev.event_id; li.title = T("fix.button");
       li.tabIndex = 0; li.setAttribute("role", "button");  // reached and worked by keyboard too
     }
-    li.append(node("span", "t", time(ev.at)), node("span", "v", rowText(ev)),
+    // Spaces between the parts: read, and copied, as one line (a flex box draws none of them).
+    li.append(node("span", "t", time(ev.at)), " ", node("span", "c"), " ", node("span", "v"), " ",
       node("span", "r", rowVerdict(ev)));
+    showRowWho(li, ev);
     addRow(lane, li, placed);
     askHeld(lane);
     if (live) window.__shown[ev.event_id] = Date.now();
