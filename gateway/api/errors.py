@@ -37,6 +37,11 @@ log = logging.getLogger(__name__)
 # often cannot reach (docs/guard-app.md).
 SCHEMA_FIX = "see the OpenAPI schema at /openapi.json for the expected shape"
 HTTP_ERRORS = {
+    413: (
+        "body_too_large",
+        "send less: no form or API call of the gateway needs more (registers go up by gateway "
+        "import or the centre's MQTT entries)",
+    ),
     404: ("not_found", "check the address against the paths in the OpenAPI schema at /openapi.json"),
     405: (
         "method_not_allowed",
@@ -174,7 +179,10 @@ class AnswerFaults:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    from gateway.api.body_limit import BodiesBounded  # it words its answer with error_body, here
+
     app.add_middleware(AnswerFaults)
+    app.add_middleware(BodiesBounded)  # added last, so outermost: a body too large meets it first
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> Response:
