@@ -120,6 +120,10 @@ def is_passage(flags: Iterable[str]) -> bool:
     return AGAIN not in flags
 
 
+# The holders who come on a pass (its QR, its plate), not on the register: their car is a pass's car.
+PASS_HOLDERS: tuple[HolderKind, ...] = ("visitor", "contractor")
+
+
 @dataclass(frozen=True, slots=True)
 class Holder:
     kind: HolderKind

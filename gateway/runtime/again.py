@@ -43,7 +43,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from gateway.core import TYPED_BY, Billing, CredentialFacts, Decision, Presented, Reason
-from gateway.core.model import AGAIN, NEIGHBOUR_LANE, REFUSED_AGAIN, SAME_PASSAGE
+from gateway.core.model import AGAIN, NEIGHBOUR_LANE, PASS_HOLDERS, REFUSED_AGAIN, SAME_PASSAGE
 from gateway.core.tickets import is_ticket
 from gateway.events import AccessEvent
 from gateway.runtime.devices import Devices
@@ -137,7 +137,7 @@ def _car_of_an_ended_pass(half: Decided) -> bool:
     the visitor back in the same car on a new pass registered on foot scans its QR, and the car is
     the new pass's, as a plate nobody registered would be. Decided alone, the QR's stay carried no
     plate: the car left free on its plate (no_entry_record) and the stay stayed open for good."""
-    pass_car = half.subject.split(":", 1)[0] in ("visitor", "contractor")
+    pass_car = half.subject.split(":", 1)[0] in PASS_HOLDERS
     return pass_car and not half.decision.admitted and half.decision.reason in _PASS_ENDED
 
 

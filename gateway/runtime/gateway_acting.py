@@ -12,7 +12,7 @@ import sqlite3
 import time
 
 from gateway.core import BUTTON, TYPED_BY, Reason
-from gateway.core.model import AGAIN, NEIGHBOUR_LANE, REFUSED_AGAIN
+from gateway.core.model import AGAIN, NEIGHBOUR_LANE, PASS_HOLDERS, REFUSED_AGAIN
 from gateway.events import AccessEvent
 from gateway.parking.book import MONTH_LAPSES, month_ran_out
 from gateway.privacy import mask_card
@@ -22,8 +22,6 @@ from gateway.runtime.texts import closed_lines, display_lines, fault_lines, idle
 from gateway.store.parking import open_stay
 
 log = logging.getLogger("gateway.runtime.gateway")  # its journal lines stay gateway.py's
-
-PASS_HOLDERS = ("visitor", "contractor")  # a pass's holder (store/record.py), whose car is welcomed
 
 
 class ActingOnDecisions(GatewayBase):

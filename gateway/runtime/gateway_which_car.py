@@ -13,7 +13,7 @@ from datetime import datetime
 
 from gateway.config.models import Lane
 from gateway.core import TYPED_BY, Facts, LaneRules, Presented
-from gateway.core.model import CredentialFacts
+from gateway.core.model import PASS_HOLDERS, CredentialFacts
 from gateway.runtime.again import Decided
 from gateway.runtime.gateway_base import GatewayBase
 from gateway.runtime.plate_match import lookalike_of
@@ -25,7 +25,7 @@ def _ended_visit(cred: CredentialFacts, at: datetime) -> bool:
     """`cred`, a plate, is a pass's whose visit is over (or not begun, or outside its hours) at
     `at`: refused for that pass's time alone, its car may come in on another pass's QR scanned
     with it (Gateway._pass_car, the visitor back on a new pass registered on foot)."""
-    if cred.kind != "plate" or cred.holder.kind not in ("visitor", "contractor"):
+    if cred.kind != "plate" or cred.holder.kind not in PASS_HOLDERS:
         return False
     if cred.blocked or cred.holder.blocked or cred.holder.vehicle_blocked:  # refused as blocked first
         return False

@@ -10,7 +10,7 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-from gateway.core.model import BUTTON, is_passage
+from gateway.core.model import BUTTON, PASS_HOLDERS, is_passage
 from gateway.events import AccessEvent
 from gateway.store.database import transaction
 from gateway.store.holds import car_of
@@ -189,7 +189,7 @@ def _party(conn: sqlite3.Connection, ev: AccessEvent) -> int:
     """How many people the holder let through on foot stands for (Holder.people, as decided). An
     entry flagged already_inside is one of them come back, or one past the holder alone while a
     closed-management period asks each person's ID (decide.py _party_still_coming): none more."""
-    if "already_inside" in ev.flags or ev.holder_kind not in ("visitor", "contractor"):
+    if "already_inside" in ev.flags or ev.holder_kind not in PASS_HOLDERS:
         return 1
     if ev.holder_id is None:
         return 1
@@ -210,7 +210,7 @@ def _plate_of_car(conn: sqlite3.Connection, ev: AccessEvent) -> str | None:
 
 def _pass_qr(ev: AccessEvent) -> bool:
     """`ev` let a visitor's or contractor's pass in on its QR, no plate read with it."""
-    return ev.plate is None and ev.kind == "qr" and ev.holder_kind in ("visitor", "contractor")
+    return ev.plate is None and ev.kind == "qr" and ev.holder_kind in PASS_HOLDERS
 
 
 def qr_over_listed_car(conn: sqlite3.Connection, ev: AccessEvent) -> bool:
