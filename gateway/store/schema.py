@@ -1350,6 +1350,19 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE materials_out ADD COLUMN host_room TEXT NOT NULL DEFAULT '';
     """,
+    # When each account last logged in (gateway/store/accounts.py create_session, one write a
+    # login), for the admin page, /api/accounts and `gateway user list` beside who made it and
+    # when: the installer's old account could not be told from the others a year on (Review 67
+    # D4). An upgraded box takes each account's newest login the audit trail still holds (by
+    # migration 71's index), none where the trail holds none.
+    """
+    ALTER TABLE accounts ADD COLUMN last_login_at TEXT;
+    UPDATE accounts SET last_login_at = (
+        SELECT at FROM audit INDEXED BY audit_actor_action
+        WHERE actor = accounts.username COLLATE NOCASE AND action = 'session.login' COLLATE NOCASE
+        ORDER BY id DESC LIMIT 1
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
