@@ -31,7 +31,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol, TypeGuard, runtime_checkable
 
 from gateway.runtime.worker import StillRunning, wait_or_call_off
 from gateway.store.audit import audit, transaction
@@ -257,13 +257,28 @@ class _Handover:
         return Recorded(ref, self._record.at, self.waits or "slow")
 
 
+# Whether a kind of kept record is a KeptAlarm, by its class: isinstance on a runtime-checkable
+# Protocol looks the members up each time (tens of microseconds), and every record kept scanned up
+# to two thousand that wait under the lock a lane's decision takes (a full disk's backlog: 90 ms a
+# record on a PC, several times that on a Pi).
+_ALARM_KINDS: dict[type, bool] = {}
+
+
+def _is_alarm(record: Kept) -> TypeGuard[KeptAlarm]:
+    kind = type(record)
+    known = _ALARM_KINDS.get(kind)
+    if known is None:
+        known = _ALARM_KINDS[kind] = isinstance(record, KeptAlarm)
+    return known
+
+
 def _same_alarm(record: Kept, switch: Switch) -> bool:
-    other = record.switch if isinstance(record, KeptAlarm) else None
+    other = record.switch if _is_alarm(record) else None
     return other is not None and (other.kind, other.source) == (switch.kind, switch.source)
 
 
 def _raises(record: Kept) -> bool:
-    return isinstance(record, KeptAlarm) and record.switch is not None and record.switch.raised
+    return _is_alarm(record) and record.switch is not None and record.switch.raised
 
 
 def waits_for(why: object, data_dir: Path) -> WaitsFor:
@@ -425,7 +440,7 @@ class WaitingRecords:
         with self._lock:
             dropped = self._fold(record)
             kept = all(r is not record for r in dropped)
-            lost = self._make_room(isinstance(record, KeptAlarm)) if kept else None
+            lost = self._make_room(_is_alarm(record)) if kept else None
             if kept:
                 self._records.append(record)
         if lost is not None:
@@ -476,7 +491,7 @@ class WaitingRecords:
         repair deadline counts from, its first error) and its last return if it is back at the
         end: the outage is on record, dated as it happened, in at most three records (a clearing
         of an alarm left open before them, the fault, the return), whatever it flapped."""
-        switch = record.switch if isinstance(record, KeptAlarm) else None
+        switch = record.switch if _is_alarm(record) else None
         if switch is None:
             return []
         same = [r for r in self._records if _same_alarm(r, switch)]
@@ -502,7 +517,7 @@ class WaitingRecords:
         """The oldest record of the kind (alarms, or the others) that is at its bound, taken out
         for the one to keep (the caller holds the lock): an alarm never pushes out another kind."""
         bound = MAX_ALARMS_WAITING if alarm else MAX_UNRECORDED
-        of_kind = [r for r in self._records if isinstance(r, KeptAlarm) == alarm]
+        of_kind = [r for r in self._records if _is_alarm(r) == alarm]
         if len(of_kind) < bound:
             return None
         self._remove(of_kind[:1])
