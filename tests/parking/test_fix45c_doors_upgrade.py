@@ -22,7 +22,7 @@ _ID_STREAMS = ("payments", "charges", "stays", "passes", "materials_out")  # mig
 # goes with 44's), and the columns migrations 54 and 55 add (a column cannot be added twice, where
 # the steps that make tables run again over them), and 62's and 63's, 64's index, 65's column,
 # 66's columns and triggers, 67's index, 68's, 69's and 70's tables, 71's index, 72's columns (on
-# 69's table, dropped with it), 73's column: a schema-43 gateway had none of it.
+# 69's table, dropped with it), 73's column, 74's column: a schema-43 gateway had none of it.
 _MIGRATION_44 = (
     "DROP TRIGGER struck_off_on_foot_remembered",
     "DROP TABLE struck_off_on_foot",
@@ -45,6 +45,7 @@ _MIGRATION_44 = (
     "DROP TABLE gateway_down",
     "DROP TABLE import_steps",
     "ALTER TABLE materials_out DROP COLUMN host_room",
+    "ALTER TABLE accounts DROP COLUMN last_login_at",
     "PRAGMA user_version = 43",
 )
 
