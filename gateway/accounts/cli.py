@@ -14,6 +14,7 @@ from gateway.config import load_config
 from gateway.errors import GatewayError
 from gateway.store import accounts as store
 from gateway.store.database import DB_NAME, open_database
+from gateway.timefmt import from_db
 
 
 def add_arguments(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -200,7 +201,7 @@ def cmd_user_passwd(args: argparse.Namespace) -> int:
 
 
 def cmd_user_list(args: argparse.Namespace) -> int:
-    db, _ = _open(args.config)
+    db, tz = _open(args.config)
     conn = db.conn  # type: ignore[attr-defined]
     try:
         accounts = store.list_accounts(conn)
@@ -210,8 +211,16 @@ def cmd_user_list(args: argparse.Namespace) -> int:
         print(f"no accounts yet: add the first admin with `gateway user add -c {args.config} --admin NAME`")
     for a in accounts:
         state = " (disabled)" if a.disabled else ""
-        print(f"{a.username:<20} {a.role:<6} {a.display_name}{state}")
+        # Who made it and when, and its last login: the installer's old account told apart later.
+        made = f"made {_minute(a.created_at, tz)} by {a.created_by or '?'}"
+        last = f"last login {_minute(a.last_login_at, tz)}" if a.last_login_at else "never logged in"
+        print(f"{a.username:<20} {a.role:<6} {a.display_name}{state}  ({made}; {last})")
     return 0
+
+
+def _minute(stored: str, tz: ZoneInfo) -> str:
+    at = from_db(stored)
+    return at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if at else "?"
 
 
 def _token_days(text: str | None) -> int | None:

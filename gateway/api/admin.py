@@ -69,6 +69,24 @@ class AccountOut(BaseModel):
     role: Role
     language: Literal["zh", "en"] | None
     disabled: bool
+    created_at: str | None = Field(description="When it was made, in the site's time (ISO 8601).")
+    created_by: str = Field(
+        description="Who made it: an admin's user name, `token:NAME`, or `cli:USER` for "
+        "`gateway user add` (the installer's first admin)."
+    )
+    last_login_at: str | None = Field(
+        description="Its last login, in the site's time; null: none on record (never, or not since "
+        "the upgrade that began keeping it, where the audit trail held none)."
+    )
+
+
+def _out(gw: Gateway, account: store.Account) -> AccountOut:
+    shown = account.public() | {
+        "created_at": local(gw, account.created_at),
+        "created_by": account.created_by,
+        "last_login_at": local(gw, account.last_login_at),
+    }
+    return AccountOut(**shown)
 
 
 class TokenIn(BaseModel):
@@ -103,8 +121,8 @@ def _password(username: str, password: str) -> str:
 
 
 @router.get("/api/accounts", summary="Accounts (admin)", response_model=list[AccountOut])
-def list_accounts(who: Admin, db: Db) -> list[AccountOut]:
-    return [AccountOut(**a.public()) for a in store.list_accounts(db)]
+def list_accounts(who: Admin, app: App, db: Db) -> list[AccountOut]:
+    return [_out(app.gw, a) for a in store.list_accounts(db)]
 
 
 @router.post(
@@ -129,7 +147,7 @@ def add_account(body: AccountIn, who: Admin, app: App, idempotency_key: Idempote
 
     asked = body.model_dump_json()
     made, again = made_once(_accounts, who.name, idempotency_key, asked, lambda: gw.on_worker(create))
-    return AccountOut(**(_account_kept(gw, who.name, idempotency_key, made) if again else made).public())
+    return _out(gw, _account_kept(gw, who.name, idempotency_key, made) if again else made)
 
 
 def _account_kept(gw: Gateway, admin: str, key: str | None, made: store.Account) -> store.Account:
@@ -182,7 +200,7 @@ def change_account(account_id: Id, body: AccountChange, who: Admin, app: App, db
     if hashed is not None:
         # The reset is what the locked-out guard's 401 points to (session.py): it lifts the lock.
         app.limiter.forget_user(done.username)
-    return AccountOut(**done.public())
+    return _out(gw, done)
 
 
 @router.get("/api/tokens", summary="API tokens for machine clients (admin)")

@@ -798,13 +798,20 @@ def admin_page(request: Request, db: Db) -> Response:
     for row in tokens:
         for key in ("created_at", "expires_at", "revoked_at"):
             row[key] = local(gw, row[key])
+    accounts = list_accounts(db)
+    # Each account's making and last login, in the site's time to the minute (the row's small line).
+    account_times = {
+        a.id: tuple((local(gw, at) or "")[:16].replace("T", " ") for at in (a.created_at, a.last_login_at))
+        for a in accounts
+    }
     return render(
         request,
         db,
         who,
         "admin.html",
         "admin",
-        accounts=list_accounts(db),
+        accounts=accounts,
+        account_times=account_times,
         tokens=tokens,
         zones=gw.site.config.zones,
     )

@@ -97,6 +97,18 @@ def _actor(who: Principal, named: str, db: sqlite3.Connection, *, fee: bool = Fa
                     who.name,
                 )
             return f"{who.name} for {typed}"  # an admin correction may name a manager with no login
+        if account.disabled and fee:
+            # Taken all the same, as for a name with no account, and in his shift as before; but he
+            # can no longer log in to hand it over (a dismissed guard the kiosk still names): said
+            # each time, as above, with the way an admin hands it over. A user name, no personal data.
+            log.warning(
+                "%s took a fee for %s, whose account is disabled: it is in his 交班 shift, which only "
+                "an admin can hand over now (/shift?guard=%s); have the kiosk send the login name of "
+                "the guard on duty in `actor`",
+                who.name,
+                account.username,
+                account.username,
+            )
         return f"{who.name} for {account.username}"
     raise ApiError(
         403,

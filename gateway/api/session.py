@@ -92,7 +92,7 @@ def log_in(app: GuardApp, db: Db, address: str, username: str, password: str) ->
     """Check the password (rate limited per address and user name); a new session on success."""
     # Read as the account's name before the limit too, so `guard1 ` and ｇｕａｒｄ１ count as guard1.
     account = _limited(app, db, address, typed_username(username), password)
-    signed_in = None if account is None else _new_session(app, account, password)
+    signed_in = None if account is None else _new_session(app, account, password, address)
     if signed_in is None:
         raise ApiError(
             401,
@@ -103,16 +103,31 @@ def log_in(app: GuardApp, db: Db, address: str, username: str, password: str) ->
     return signed_in
 
 
-def _password_checked(db: Db, username: str, password: str) -> Account | None:
+def _password_checked(db: Db, username: str, password: str, address: str) -> Account | None:
     """The account, when `password` is its password and it may log in."""
     account = find_account(db, username)
-    if account is None or account.disabled:
+    if account is None:
         burn_time()
         return None
-    return account if verify_password(account.password_hash, password) else None
+    # A disabled account's password is checked too (the same time as burn_time): its login is
+    # refused as a wrong password is, the client told nothing more, but the journal says it apart,
+    # a dismissed guard (or whoever he gave his password to) trying it (Review 67 D2).
+    right = verify_password(account.password_hash, password)
+    if account.disabled:
+        log.warning(
+            "a login to the disabled account %r from %s, %s; refused (enable the account on the admin "
+            "page if that person still works here)",
+            account.username,
+            address,
+            "with its password" if right else "with a wrong password",
+        )
+        return None
+    return account if right else None
 
 
-def _new_session(app: GuardApp, account: Account, password: str) -> tuple[Account, str, str] | None:
+def _new_session(
+    app: GuardApp, account: Account, password: str, address: str = ""
+) -> tuple[Account, str, str] | None:
     """A session for `account`, as it was when its password was checked; None when an admin has
     changed its password, role or state since (that change ends the account's sessions, this one too)."""
     gw = app.gw
@@ -126,7 +141,7 @@ def _new_session(app: GuardApp, account: Account, password: str) -> tuple[Accoun
             account = replace(account, password_hash=stored)
     hours = gw.site.config.http.session_hours
     try:
-        token, csrf = write(gw, lambda c: create_session(c, gw.now(), account, hours))
+        token, csrf = write(gw, lambda c: create_session(c, gw.now(), account, hours, address))
     except AccountChanged:
         return None
     return account, token, csrf
@@ -141,7 +156,7 @@ def _limited(app: GuardApp, db: Db, address: str, username: str, password: str) 
         raise LoginLocked(int(wait.seconds) + 1, wait.locked_by)
     passed: Account | None = None
     try:
-        passed = _password_checked(db, username, password)
+        passed = _password_checked(db, username, password, address)
     finally:
         if passed is None:
             app.limiter.failed(address, username, now)
@@ -151,10 +166,11 @@ def _limited(app: GuardApp, db: Db, address: str, username: str, password: str) 
         # For the admin of a locked-out account (docs/guard-app.md); the limit bounds these lines.
         # A name no account has is not written (review 61b): it is as likely a guard's password
         # typed in the user-name box, which the log would then hold in clear.
-        if find_account(db, username) is not None:
-            log.warning("a wrong password for user %r from %s", username, address)
-        else:
+        known = find_account(db, username)
+        if known is None:
             log.warning("a login under a user name no account has from %s (the name is not logged)", address)
+        elif not known.disabled:  # a disabled one's is said by _password_checked
+            log.warning("a wrong password for user %r from %s", username, address)
     return passed
 
 

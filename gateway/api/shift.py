@@ -17,6 +17,7 @@ from gateway.api.shapes import ERRORS
 from gateway.parking.desk_checks import TAKEN_AT_THE_GATE
 from gateway.runtime.gateway import Gateway
 from gateway.store.accounts import find_account
+from gateway.store.audit import shown_actor
 from gateway.store.shifts import COUNTED, Handover, Shift, hand_over, shift_of
 
 router = APIRouter(tags=["shift"], responses=ERRORS)
@@ -82,14 +83,16 @@ def _person(who: Principal) -> str:
             400,
             "not_an_account",
             "an API token has no shift of its own",
-            "log in as the guard; an admin's token may name him: GET /api/shift?guard=USERNAME "
-            "(fees a token took for a guard, with `actor`, count in his shift)",
+            "log in as the guard; an admin's token may name him: GET /api/shift?guard=USERNAME, "
+            "and POST /api/shift/handover?guard=USERNAME hands it over (fees a token took for a "
+            "guard, with `actor`, count in his shift)",
         )
     return who.name
 
 
 def _guard_asked(who: Principal, db: Any, guard: str | None) -> str:
-    """Whose shift: one's own, or, for an admin, the guard he names."""
+    """Whose shift: one's own, or, for an admin, the guard he names (a disabled account's too: a
+    dismissed guard's last shift is handed over by an admin)."""
     named = typed_username(guard or "")
     if not named or named.casefold() == who.name.casefold():
         return _person(who)
@@ -97,8 +100,8 @@ def _guard_asked(who: Principal, db: Any, guard: str | None) -> str:
         raise ApiError(
             403,
             "admin_only",
-            "only an admin may see another guard's shift",
-            "leave out `guard`: yours is shown",
+            "only an admin may see or hand over another guard's shift",
+            "leave out `guard`: yours is shown; an admin hands over the shift of a guard who cannot",
         )
     account = find_account(db, named)
     if account is None:
@@ -145,6 +148,7 @@ def handover_json(gw: Gateway, h: Handover) -> dict[str, Any]:
         "difference_fen": h.difference_fen,
         "note": h.note,
         "audit_id": h.audit_id,
+        "handed_over_by": h.by or h.guard,
     }
 
 
@@ -159,23 +163,46 @@ def get_shift(
 @router.post(
     "/api/shift/handover",
     summary="Hand the shift over (交班): the cash counted against the cash on record; the next "
-    "shift starts from zero",
+    "shift starts from zero. An admin names a guard (`guard`) to hand over his shift for him",
     status_code=201,
 )
-def handover(body: HandoverIn, who: User, app: App, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
-    guard, counted = _person(who), counted_fen(body.counted_cash_fen)
+def handover(
+    body: HandoverIn,
+    who: User,
+    app: App,
+    db: Db,
+    guard: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="Admins only: the user name of the guard whose shift is handed over (one "
+            "dismissed, his account disabled, or away); audited under the admin's name, the guard "
+            "its target. Left out: one's own.",
+        ),
+    ] = None,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    whose, counted = _guard_asked(who, db, guard), counted_fen(body.counted_cash_fen)
     note = body.note.strip()
     gw = app.gw
     # Sent again after a lost answer, a second handover would start a second, empty shift and put
-    # two rows on record: the repeat is answered the handover made.
+    # two rows on record: the repeat is answered the handover made (of the same guard's shift).
     made, _ = made_once(
         _handed,
         who.name,
         idempotency_key,
-        body.model_dump_json(),
+        f"{whose}\n{body.model_dump_json()}",
         lambda: gw.on_worker(
             lambda c: hand_over(
-                c, guard, gw.now(), counted, note, gw.site.tz, body.recorded_cash_fen, body.shift_start
+                c,
+                whose,
+                gw.now(),
+                counted,
+                note,
+                gw.site.tz,
+                body.recorded_cash_fen,
+                body.shift_start,
+                by=who.name,
             )
         ),
     )
@@ -183,18 +210,29 @@ def handover(body: HandoverIn, who: User, app: App, idempotency_key: Idempotency
 
 
 @page_router.get("/shift", response_class=HTMLResponse)
-def shift_page(request: Request, db: Db) -> Response:
+def shift_page(
+    request: Request, db: Db, guard: Annotated[str | None, Query(max_length=64)] = None
+) -> Response:
+    """One's own shift; for an admin, with `?guard=NAME` (the admin page's 代为交班), a guard's who
+    cannot hand it over himself (dismissed, his account disabled): the handover is the admin's."""
     who = page_user(request, db)
     gw = guard_app(request).gw
-    shift = shift_of(db, who.name, gw.now())
+    whose = _guard_asked(who, db, guard)
+    shift = shift_of(db, whose, gw.now())
     shown = shift_json(gw, shift)
+    for_guard = None if whose == who.name else whose
+    booted: dict[str, Any] = {"cash_fen": shift.cash_fen, "start": shown["start"]}
+    if for_guard:
+        booted["guard"] = for_guard
     return render(
         request,
         db,
         who,
         "shift.html",
         "shift",
-        boot={"shift": {"cash_fen": shift.cash_fen, "start": shown["start"]}},
+        boot={"shift": booted},
+        for_guard=for_guard,
+        for_guard_name=for_guard and shown_actor(db, for_guard, who.language),
         shift=shown,
         taken=shift.taken,
         taken_methods=TAKEN_AT_THE_GATE,

@@ -44,6 +44,10 @@ class Account:
     language: str | None
     disabled: bool
     password_hash: str
+    created_at: str = ""  # stored UTC text, as to_db writes it
+    created_by: str = ""  # who made it: an admin, a token, or `gateway user add`'s cli:USER
+    # Stored UTC text; None: never logged in (or not since migration 74 where the trail held none).
+    last_login_at: str | None = None
 
     @property
     def shown_name(self) -> str:
@@ -66,14 +70,17 @@ class AccountChanged(GatewayError):
     http_status, http_code = 401, "bad_login"
 
 
-_ACCOUNT = "SELECT id, username, display_name, role, language, disabled, password_hash FROM accounts"
+_ACCOUNT = (
+    "SELECT id, username, display_name, role, language, disabled, password_hash, created_at, "
+    "created_by, last_login_at FROM accounts"
+)
 
 
 def _account(row: Any) -> Account | None:
     if row is None:
         return None
-    aid, username, display_name, role, language, disabled, password_hash = row
-    return Account(aid, username, display_name, role, language, bool(disabled), password_hash)
+    aid, username, display_name, role, language, disabled, password_hash, *made = row
+    return Account(aid, username, display_name, role, language, bool(disabled), password_hash, *made)
 
 
 def digest(token: str) -> str:
@@ -193,6 +200,8 @@ def update_account(
         if {"role", "disabled", "password_hash"} & changes.keys():
             conn.execute("DELETE FROM sessions WHERE account_id = ?", (account_id,))
         shown = {k: ("(changed)" if k == "password_hash" else v) for k, v in changes.items()}
+        if "display_name" in shown:  # the old name kept: the trail's rows show the new one since
+            shown["display_name"] = f"{shown['display_name']} (was {before.display_name or '(none)'})"
         audit(
             conn,
             at,
@@ -218,9 +227,12 @@ def rehash_password(conn: sqlite3.Connection, account_id: int, old_hash: str, ne
     return None if row is None else str(row[0])
 
 
-def create_session(conn: sqlite3.Connection, at: datetime, account: Account, hours: float) -> tuple[str, str]:
+def create_session(
+    conn: sqlite3.Connection, at: datetime, account: Account, hours: float, address: str = ""
+) -> tuple[str, str]:
     """A new login: (cookie token, CSRF token). Ended sessions (past their end, or older than
-    `hours`) are swept at the same time.
+    `hours`) are swept at the same time. Its audit row says the client's address it came from (a
+    booth tablet's on the estate's LAN; no personal data), and the account keeps its time.
 
     AccountChanged when the account's password, role or state is no longer what the login checked:
     the password is checked on another connection, and an admin's change made meanwhile ended only
@@ -241,7 +253,15 @@ def create_session(conn: sqlite3.Connection, at: datetime, account: Account, hou
             "VALUES (?, ?, ?, ?, ?)",
             (digest(token), account.id, csrf, to_db(at), to_db(later(at, timedelta(hours=hours)))),
         )
-        row = audit(conn, at, account.username, "session.login", account.username)
+        row = audit(
+            conn,
+            at,
+            account.username,
+            "session.login",
+            account.username,
+            f"from {address}" if address else "",
+        )
+        conn.execute("UPDATE accounts SET last_login_at = ? WHERE id = ?", (to_db(at), account.id))
         mark_payments(conn, row)  # a shift begun at this login holds the payments written after it
     return token, csrf
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import unicodedata
 from datetime import datetime
 from itertools import product
 from typing import Any
@@ -35,11 +37,32 @@ def audit(
 # from a row on (`start`). The person without regard to case, as user names are (Guard1 logs in as
 # guard1), and as the principal that made the request: `token:booth for guard1`, a token that named
 # the guard it acted for (api/parking.py), is the token's. User and token names have no spaces, so
-# `X for ` is X's alone. Each a term on the column, or on `x`, a value of it (_VALUES).
+# `X for ` is X's alone. The person is found by the display name the trail shows him by too (张师傅
+# for guard1: `named`, _named), the one his account has now, as the rows show it. Each a term on
+# the column, or on `x`, a value of it (_VALUES).
 def _person(column: str) -> str:
     return (
         f"({column} = :actor COLLATE NOCASE "
-        f"OR substr({column}, 1, length(:actor) + 5) COLLATE NOCASE = :actor || ' for ')"
+        f"OR substr({column}, 1, length(:actor) + 5) COLLATE NOCASE = :actor || ' for ' "
+        f"OR {column} IN (SELECT value FROM json_each(:named)))"
+    )
+
+
+def _named(conn: sqlite3.Connection, person: str | None) -> str:
+    """The user names, as JSON, of the accounts whose display name is `person` (read as a user name
+    is, NFKC and without regard to case: the page's filter reads what was typed so), as _NAME shows
+    them on the rows; a few dozen accounts, compared here rather than by SQLite, which has no NFKC."""
+    if person is None:
+        return "[]"
+    wanted = unicodedata.normalize("NFKC", person).strip().casefold()
+    return json.dumps(
+        [
+            username
+            for username, shown in conn.execute(
+                "SELECT username, display_name FROM accounts WHERE display_name <> ''"
+            )
+            if unicodedata.normalize("NFKC", shown).strip().casefold() == wanted
+        ]
     )
 
 
@@ -75,6 +98,7 @@ def _selects(
     trail, those of many without sorting them all. Where the pairs are more than _MANY, one for
     each value of the person (or else of the action), the other a term on its rows. Where no row
     can match, none."""
+    params = params | {"named": _named(conn, params["actor"])}
     terms = [
         term
         for term, key in (

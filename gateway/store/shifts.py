@@ -189,6 +189,7 @@ class Handover:
     counted_cash_fen: int
     note: str
     audit_id: int
+    by: str = ""  # who recorded it: the guard himself, or an admin for him (a dismissed guard's)
 
     @property
     def difference_fen(self) -> int:
@@ -205,6 +206,7 @@ def hand_over(
     tz: tzinfo,
     shown_cash_fen: int | None = None,
     shown_start: datetime | None = None,
+    by: str | None = None,
 ) -> Handover:
     """Record `guard`'s handover: the cash his shift recorded, what he counted in the drawer, the
     difference; with its record for the centre. It covers the payments written before it: his
@@ -214,16 +216,18 @@ def hand_over(
     handover, nothing stored, rather than a second handover of the next, empty shift. With
     `shown_cash_fen`, the cash on record the guard was shown as he confirmed: a fee taken for him
     since (a booth's token) is Conflict `shift_changed`, nothing stored, rather than a difference
-    he never saw."""
+    he never saw. With `by`, an admin records it for the guard (one dismissed, his account disabled,
+    or away): the audit row is the admin's, the guard its target, as a guard's own is his."""
     note = mask_numbers_in(note)
+    by = by or guard
     with transaction(conn):
         shift = shift_of(conn, guard, at)
         if shown_start is not None and _handed_over_since(shift.start, shown_start):
-            by, done_at = conn.execute(
+            done_by, done_at = conn.execute(
                 "SELECT actor, at FROM audit WHERE id = ?", (shift.start.audit_after,)
             ).fetchone()
             shown = shown_start.astimezone(tz).isoformat()
-            raise done_already(conn, f"the shift begun at {shown} was handed over", by, done_at, guard, at)
+            raise done_already(conn, f"the shift begun at {shown} was handed over", done_by, done_at, by, at)
         recorded = shift.cash_fen
         if shown_cash_fen is not None and shown_cash_fen != recorded:
             raise Conflict(
@@ -237,9 +241,9 @@ def hand_over(
             f"cash recorded {recorded} fen, counted {counted_cash_fen} fen, "
             f"difference {counted_cash_fen - recorded:+d} fen"
         )
-        row = audit(conn, at, guard, HANDOVER, guard, f"{detail}; {note}" if note else detail)
+        row = audit(conn, at, by, HANDOVER, guard, f"{detail}; {note}" if note else detail)
         mark_payments(conn, row)
-        made = Handover(guard, at, shift.start, recorded, counted_cash_fen, note, row)
+        made = Handover(guard, at, shift.start, recorded, counted_cash_fen, note, row, by)
         local = at.astimezone(tz)
         enqueue(conn, "shift_handover", handover_record(made, shift, tz), local)
     return made
@@ -253,10 +257,12 @@ def _handed_over_since(start: ShiftStart, shown: datetime) -> bool:
 
 
 def handover_record(h: Handover, shift: Shift, tz: tzinfo) -> dict[str, Any]:
-    """The `shift_handover` record for the centre (docs/mqtt.md): the guard by his user name alone."""
+    """The `shift_handover` record for the centre (docs/mqtt.md): the guard by his user name alone,
+    and who recorded it (`handed_over_by`: he, or an admin for him)."""
     return {
         "at": h.at.astimezone(tz).isoformat(),
         "guard": h.guard,
+        "handed_over_by": h.by or h.guard,
         "shift_start": h.start.at.astimezone(tz).isoformat(),
         "since": h.start.since,
         "by_method": {m: {"count": n, "total_fen": fen} for m, (n, fen) in shift.by_method.items()},

@@ -545,6 +545,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "admin.disable": ("停用", "Disable"),
     "admin.enable": ("启用", "Enable"),
     "admin.reset_password": ("重设密码", "Reset password"),
+    "admin.hand_over": ("代为交班", "Hand over his shift"),
+    "admin.created": ("{by} 于 {at} 创建", "made by {by} on {at}"),
+    "admin.last_login": ("最近登录 {at}", "last login {at}"),
+    "admin.never_logged_in": ("从未登录", "never logged in"),
     "admin.new_password": ("新密码（至少8位）", "New password (8+ characters)"),
     "admin.new_password_again": ("再次输入新密码", "New password again"),
     "admin.passwords_differ": (
@@ -1181,6 +1185,11 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The next shift starts from zero. Log out, so the next guard logs in with his own account.",
     ),
     "shift.logout": ("退出登录", "Log out"),
+    # An admin on a guard's shift (/shift?guard=NAME, the admin page's 代为交班): a dismissed guard's.
+    "shift.for_guard": (
+        "代 {name}（{username}）交班：这是他的本班，交班记在你的名下",
+        "Handing over for {name} ({username}): this is his shift; the handover is recorded under your name",
+    ),
     "shift.changed": (
         "确认期间又有收费记入本班：系统记录现金现为 {yuan} 元，请重新核对后确认",
         "A fee was taken for this shift meanwhile: cash on record is now {yuan} yuan; check, confirm again",

@@ -6,6 +6,8 @@
 const shiftForm = document.getElementById("shift-form");
 const shiftDialog = document.getElementById("shift-dialog");
 const counted = document.getElementById("shift-counted");
+// An admin on a dismissed guard's shift (/shift?guard=NAME): that shift is asked for and handed over.
+const forGuard = boot.shift.guard ? "?guard=" + encodeURIComponent(boot.shift.guard) : "";
 
 // Yuan as typed on a tablet (全角 digits, the 。 of Chinese punctuation) -> fen, or null.
 function typedFen(text) {
@@ -34,7 +36,7 @@ let asked = null;  // the body confirmed in the dialog
 // shift would be the next, empty one, and the drawer he counted even shown as all over (长款).
 // Kept in the tab's sessionStorage, by guard (a shared tablet), as app.js keeps a lost tap: he
 // reloads the page after 网关没有回应, as one does, and it must still be the one sent again.
-const LOST_HANDOVER = "egw-lost-handover:" + boot.user;
+const LOST_HANDOVER = "egw-lost-handover:" + boot.user + forGuard;
 function keepLost(lost) {
   try {
     if (lost) sessionStorage.setItem(LOST_HANDOVER, JSON.stringify(lost));
@@ -76,7 +78,7 @@ async function sendHandover(body, key, resent = false) {
   const button = document.getElementById("shift-submit");
   button.disabled = true;
   try {
-    const done = await api("POST", "/api/shift/handover", body, { "Idempotency-Key": key });
+    const done = await api("POST", "/api/shift/handover" + forGuard, body, { "Idempotency-Key": key });
     lostHandover = keepLost(null);
     document.getElementById("shift-done-text").textContent = fill(T("shift.done"), {
       time: done.handed_over_at.slice(11, 16),
@@ -86,7 +88,8 @@ async function sendHandover(body, key, resent = false) {
     });
     shiftForm.hidden = true;
     document.getElementById("shift-done").hidden = false;
-    document.getElementById("shift-logout").focus();
+    const logout = document.getElementById("shift-logout");  // none for an admin's handover for a guard
+    if (logout) logout.focus();
   } catch (err) {
     lostHandover = keepLost(unknownAnswer(err) ? { body, key } : null);
     button.disabled = false;
@@ -120,7 +123,7 @@ shiftForm.addEventListener("submit", async (e) => {
   button.disabled = true;
   try {
     // The cash on record now: another tablet may have taken a fee for this guard since the page was drawn.
-    const shift = await api("GET", "/api/shift");
+    const shift = await api("GET", "/api/shift" + forGuard);
     // The shift drawn here handed over since (on another tablet): nothing to ask; the page shows the next.
     if (shift.since === "handover" && shift.start !== boot.shift.start) {
       reloadSaying(ownWords(T("shift.handed_over"), { at: shift.start }));
