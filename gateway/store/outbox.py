@@ -159,6 +159,15 @@ def first_pending_not_held(
     return next((seq for (seq,) in rows if seq not in held), None)
 
 
+def first_unsent(conn: sqlite3.Connection, topic: str) -> int | None:
+    """The seq of the oldest row of record type `topic` still waiting to go up (not sent, not set
+    aside), or None."""
+    row = conn.execute(
+        "SELECT min(seq) FROM outbox WHERE topic = ? AND sent_at IS NULL AND quarantined IS NULL", (topic,)
+    ).fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
 def mark_sent(conn: sqlite3.Connection, sent: list[tuple[int, int]], at: datetime) -> None:
     """Rows the broker acknowledged: (seq, attempts). The caller owns the transaction."""
     when = to_db(at)

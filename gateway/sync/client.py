@@ -163,14 +163,36 @@ class _TlsSocket(ssl.SSLSocket):
             raise
 
 
-def _alert_reported_as_refusal(record: logging.LogRecord) -> bool:
-    """paho logs each failed read at ERROR; the broker's alert refusing the client certificate is
-    reported as a refusal instead (Refused, said once), not a line at every attempt."""
+# paho's ERROR lines for a connection that failed or was lost (its read or write failed, or its
+# network loop ran on after the socket closed). The link reports each loss itself (Lost, Refused)
+# and says a repeated fault once (SyncLink._error); paho wrote one at every reconnect attempt to a
+# port that resets or hangs each connection, a journal of ERRORs (Review 66 G).
+_SOCKET_FAILED = ("failed to receive on socket: %s", "timeout on socket: %s")
+_NOT_CONNECTED = "Client is not connected."
+
+
+def _paho_line(record: logging.LogRecord) -> bool:
+    """paho logs each failed read at ERROR. The broker's alert refusing the client certificate is
+    reported as a refusal instead (Refused, said once), not a line at every attempt. A connection
+    reset, closed (under TLS too) or timed out goes to DEBUG (shown with --log-level DEBUG): the
+    link says it once. A TLS error other than a certificate's refusal stays ERROR, as do paho's
+    other errors (an exception in a callback of ours)."""
     args = record.args if isinstance(record.args, tuple) else ()
-    return not any(isinstance(a, ssl.SSLError) and is_certificate_alert(a.reason) for a in args)
+    if any(isinstance(a, ssl.SSLError) and is_certificate_alert(a.reason) for a in args):
+        return False
+    failed = record.msg in _SOCKET_FAILED and not any(_tls_fault(a) for a in args)
+    if record.levelno > logging.DEBUG and (failed or str(record.msg).startswith(_NOT_CONNECTED)):
+        record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+        return _PAHO_LOG.isEnabledFor(logging.DEBUG)
+    return True
 
 
-_PAHO_LOG.addFilter(_alert_reported_as_refusal)
+def _tls_fault(arg: object) -> bool:
+    """A TLS error that is not the connection closing (under TLS, a close is SSLEOFError)."""
+    return isinstance(arg, ssl.SSLError) and not isinstance(arg, ssl.SSLEOFError | ssl.SSLZeroReturnError)
+
+
+_PAHO_LOG.addFilter(_paho_line)
 
 
 class _Encrypted(Exception):

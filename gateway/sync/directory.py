@@ -22,7 +22,7 @@ from gateway.runtime.gateway import Gateway
 from gateway.runtime.outbox_stream import register_maybe_behind
 from gateway.runtime.worker import Unwaited
 from gateway.store.database import open_read_only, transaction
-from gateway.store.outbox import enqueue
+from gateway.store.outbox import enqueue, first_unsent
 from gateway.sync.apply import StaleApply, apply_delta, apply_snapshot_steps, total_rows
 from gateway.sync.backoff import retry_delay
 from gateway.sync.client import Received
@@ -407,7 +407,7 @@ class Directory:
             if isinstance(action, Apply):
                 actions += self._apply_delta(action)
             elif isinstance(action, Request):
-                self._request(action.reason)
+                self._request(action.reason, action.again)
             else:
                 log.info("directory: %s", action.reason)
 
@@ -750,9 +750,38 @@ class Directory:
         )
         self._outbox("sync_error", error, owe)
 
-    def _request(self, reason: str) -> None:
-        log.info("asking the central server for a snapshot: %s", reason)
-        self._outbox("sync_request", {"have_version": self.versions.applied, "reason": reason})
+    def _request(self, reason: str, again: bool = False) -> None:
+        """A sync_request into the outbox. One asked `again` for no new cause (still no snapshot,
+        every resync_interval_s) is not queued while an earlier request waits unsent there (the link
+        down, or records before it): that one goes up when it can, and asks for the same. Until
+        Review 66 G a day offline queued one every interval, hundreds, all sent at once on the
+        reconnect and each answered with a snapshot. Once the last one went up and no snapshot
+        came, asked again as before; a new cause (a session lost, a gap, a restart) is always
+        queued, with its reason and the version held."""
+        if not again:
+            log.info("asking the central server for a snapshot: %s", reason)
+            self._outbox("sync_request", {"have_version": self.versions.applied, "reason": reason})
+            self._publish_state()
+            return
+        at = self.gw.now()
+        body = {"at": at.isoformat(), "have_version": self.versions.applied, "reason": reason}
+
+        def write(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                waiting = first_unsent(conn, "sync_request")
+                if waiting is None:
+                    enqueue(conn, "sync_request", body, at)
+            if waiting is None:
+                log.info("asking the central server for a snapshot: %s", reason)
+            else:
+                log.debug(
+                    "asking the central server for a snapshot: %s; not queued: the request seq=%d "
+                    "waits unsent in the outbox (the link down, or records before it)",
+                    reason,
+                    waiting,
+                )
+
+        self.gw.on_worker(Unwaited("the sync_request record", write))
         self._publish_state()
 
     def _outbox(self, record_type: str, payload: dict[str, Any], owe: bool = False) -> None:

@@ -19,6 +19,9 @@ class Apply:
 @dataclass(frozen=True, slots=True)
 class Request:
     reason: str
+    # Asked again for no new cause (tick: still no snapshot): not queued while an earlier request
+    # waits unsent in the outbox (the link down), which asks for the same (Directory._request).
+    again: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +106,7 @@ class Versions:
             and self.last_request is not None
             and now - self.last_request >= self.resync_interval
         ):
-            return self._request("still waiting for a snapshot", now)
+            return self._request("still waiting for a snapshot", now, again=True)
         return []
 
     def session_lost(self, reason: str, now: float) -> list[Action]:
@@ -131,9 +134,9 @@ class Versions:
         """Asked for by an operator or a command: always sent."""
         return self._request(reason, now, force=True)
 
-    def _request(self, reason: str, now: float, force: bool = False) -> list[Action]:
+    def _request(self, reason: str, now: float, force: bool = False, again: bool = False) -> list[Action]:
         self.need_snapshot = True
         if not force and self.last_request is not None and now - self.last_request < min(self.gap_wait, 5.0):
             return []  # asked a moment ago; the answer is on its way
         self.last_request = now
-        return [Request(reason)]
+        return [Request(reason, again)]
