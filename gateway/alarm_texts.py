@@ -170,6 +170,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "rounds and repair deadlines wait {pause_hours:g} hours, so that nothing is deleted or judged "
         "on a wrong time",
     ),
+    "clock_stepped.boot": (  # the clock the box booted on, set (or found) far past its last run
+        "网关启动后时钟为 {after}，比上次运行（{before}）晚 {step_days:.0f} 天：若网关并未停机这么久，"
+        "请检查 NTP 服务器并把时钟改正。本次启动的记录按此时钟记时；数据清理、日报、巡更和维修时限的判定暂停 "
+        "{pause_hours:g} 小时，以免按错误的时间删除记录或判定超时",
+        "the gateway's clock reads {after} since the box booted, {step_days:.0f} days past its last run "
+        "({before}): unless the box was off that long, check the NTP server and set the clock "
+        "right. This boot's records are dated on it; retention, daily reports, patrol rounds and "
+        "repair deadlines wait {pause_hours:g} hours, so that nothing is deleted or judged on a wrong "
+        "time",
+    ),
 }
 
 _PICTURE_FROZEN = (  # drivers/cameras/frozen.py FROZEN, word for word

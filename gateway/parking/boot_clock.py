@@ -17,6 +17,11 @@ a later one). A running clock's step is kept with its clock_stepped alarm still 
 one write that keeps the pause (and the new clock): kept before it, a cut or a failed raise (a full
 disk) left the next start no step to see and nothing to alarm. The alarm leaves the file once
 raised, and a start raises those it finds, of this boot or the one before.
+
+A boot clock set far past the newest time the database knew before the boot (far_past: NTP's bad
+first answer, 2035 for 2025, or one that came before the service started) is re-dated all the
+same, but alarmed and paused as a running clock's step is (Operations._far_set): that time is kept
+in the marker (Boot.known_before) until it is told, so a restart within the boot tells it once.
 """
 
 from __future__ import annotations
@@ -64,6 +69,13 @@ BOOT_CLOCK_NUDGE = timedelta(hours=1)
 # first answer (chrony steps on its first three updates, a minute apart at first; timesyncd polls
 # from 32 seconds). A step later than this is a running clock's, whose rows were dated right.
 BOOT_CLOCK_SETTLE = timedelta(minutes=10)
+# The boot, on the clock it runs on, this far past the newest time the database knew before it (its
+# last heartbeat): the clock is far ahead (a bad NTP server's answer, 2035 for 2025), or the box
+# was off that long. Either way retention would delete, and reports count, by it at once: the
+# gateway alarms clock_stepped and pauses them as after a running clock's step
+# (gateway/parking/operations.py CLOCK_CONFIRM), and a clock set right within that time has deleted
+# and reported nothing on a wrong one. Longer than any outage a box is kept through (a month).
+BOOT_CLOCK_FAR = timedelta(days=30)
 
 
 def sets_boot_clock(boot: Boot, step: Step, since_boot: float) -> bool:
@@ -75,6 +87,13 @@ def sets_boot_clock(boot: Boot, step: Step, since_boot: float) -> bool:
     if step.by <= timedelta(0) or since_boot > BOOT_CLOCK_WINDOW.total_seconds():
         return False
     return boot.clock_state == "stale" or (boot.clock_state == "set" and _nudges(boot, step, since_boot))
+
+
+def far_past(known_before: float | None, booted: float) -> bool:
+    """Whether the boot, `booted` on the clock it runs on (epoch seconds, the wall clock less the
+    monotonic one), is more than BOOT_CLOCK_FAR past `known_before`, the newest time the database
+    knew before it. The boot's time, not now's: a box up for months on a clock set right is not."""
+    return known_before is not None and booted - known_before > BOOT_CLOCK_FAR.total_seconds()
 
 
 def _nudges(boot: Boot, step: Step, since_boot: float) -> bool:
@@ -148,6 +167,8 @@ def first_of_boot(
     clock_set_at = None
     nudged = False
     set_unkept = False  # set, by a version that kept no clock_set_at
+    same = False  # the marker is this boot's: what it knew before the boot is kept there
+    known_before = None
     alarms: tuple[StepAlarm, ...] = ()
     try:
         kept = json.loads((data_dir / BOOT_MARKER).read_text())
@@ -174,6 +195,9 @@ def first_of_boot(
             paused_since = None if kept.get("paused_since") is None else float(kept["paused_since"])
             clock_set_at = None if kept.get("clock_set_at") is None else float(kept["clock_set_at"])
             nudged = kept.get("nudged") is True
+            same = True
+            known = kept.get("known_before")
+            known_before = float(known) if isinstance(known, int | float) else None
             set_unkept = state == "set" and "clock_set_at" not in kept
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass
@@ -191,6 +215,7 @@ def first_of_boot(
         clock_set_at=clock_set_at,
         nudged=nudged,
         database=database,
+        known_before=known_before,
     )
     if set_unkept:
         found = _set_when(db_path, found)
@@ -201,6 +226,8 @@ def first_of_boot(
     # or from the boot's first row its audit trail finds; so are the older alarms open.
     with closing(open_read_only(db_path, 10)) as conn:
         ids = {table: kept_ids.get(table) or _first_row(conn, table, kept_ids) for table in BOOT_TABLES}
+        if not same:
+            found = replace(found, known_before=_newest_known(conn))
         if older_open is None:
             # A marker of this boot an older version wrote (upgraded before NTP set the clock):
             # the older alarms cleared since the boot, on its clock, were open as it booted too.
@@ -400,6 +427,7 @@ def keep_boot(data_dir: Path, boot: Boot, alarms: Sequence[StepAlarm] = ()) -> N
         "clock_set_at": boot.clock_set_at,
         "nudged": boot.nudged,
         "database": boot.database,
+        "known_before": boot.known_before,
         "clock_alarms": [{"text": a.text.stored(), "seen": a.seen.isoformat()} for a in alarms],
     }
     try:
@@ -415,6 +443,18 @@ def _streams_of(db_path: Path) -> tuple[str, ...]:
     the gateway settles it before its operations read the marker; a copy put back starts one)."""
     with closing(open_read_only(db_path, 10)) as conn:
         return tuple(stream for _, stream in streams(conn))
+
+
+def _newest_known(conn: sqlite3.Connection) -> float | None:
+    """The newest time the database knew as this boot began (epoch seconds; None: a new one): its
+    last heartbeat, or its newest access record (a version before heartbeats), whichever is later.
+    Read before this boot writes either."""
+    (newest,) = conn.execute(
+        "SELECT max(coalesce((SELECT at FROM gateway_heartbeat WHERE id = 1), ''), "
+        "coalesce((SELECT max(at) FROM access_log), ''))"
+    ).fetchone()
+    at = from_db(newest)
+    return None if at is None else at.timestamp()
 
 
 def _next_id(conn: sqlite3.Connection, table: str) -> int:
@@ -496,13 +536,28 @@ class BootClock:
             self._keep_clock()
         return running
 
+    def far_set(self, now: datetime, mono: float) -> datetime | None:
+        """The newest time the database knew before this boot, if the clock the boot runs on is
+        far past it (far_past): set so by the step that set the boot clock, once its rows are
+        re-dated (NTP's bad answer a minute after the boot), or so as the boot's first start ran
+        (NTP answered before the service started). None once told (distrust), after a running
+        clock's step (its own alarm), while a step waits to be re-dated, or when it is not."""
+        known = self.boot.known_before
+        if self._steps or self.boot.clock_state == "running" or not far_past(known, now.timestamp() - mono):
+            return None
+        return datetime.fromtimestamp(known, UTC).astimezone(now.tzinfo) if known is not None else None
+
     def distrust(self, stepped: float, until: float, alarm: StepAlarm) -> None:
         """The wall clock, stepped at `stepped`, is not to be trusted until `until` (monotonic),
         across restarts of the service within the boot; the step's `alarm` is kept to raise, with
         the pause and the new clock in one write. A step during the pause (its correction) extends
-        it, and the rounds to judge after it still begin at the first step."""
+        it, and the rounds to judge after it still begin at the first step. The boot's clock is
+        judged then: what the database knew before the boot is not looked at again (far_set), so
+        that a restart of the service within the boot does not alarm it twice."""
         paused_since = stepped if self.boot.paused_since is None else self.boot.paused_since
-        self.boot = replace(self._with_clock(), trusted_from=until, paused_since=paused_since)
+        self.boot = replace(
+            self._with_clock(), trusted_from=until, paused_since=paused_since, known_before=None
+        )
         self.alarms.append(alarm)
         self._keep()
 

@@ -47,8 +47,10 @@ from gateway.parking.operations_retention import RetentionAndDiskGuard
 from gateway.parking.patrol import RouteSpec
 from gateway.site import Site
 from gateway.store.alarms import raise_alarm
+from gateway.store.database import transaction
 from gateway.store.gateway_down import HEARTBEAT, Kept, beat, came_up, start_moved
 from gateway.store.redate import Step
+from gateway.store.report_rebuilds import rebuild_built_ahead
 from gateway.timefmt import CLOCK_ALARM
 
 __all__ = [
@@ -140,6 +142,7 @@ class Operations(RetentionAndDiskGuard, RepairDeadlines, UnfinishedImports):
 
     def start(self, now: Callable[[], datetime]) -> None:
         self._mistrust(self.clock.resume(now()), self._monotonic())
+        self._far_set(now())  # NTP answered before the service started: the clock may be far ahead
         # The step alarms kept (boot-alarms.json, with the clock and pause of their steps): one
         # this start saw, or one an earlier run saw and could not raise (a full disk, a cut before
         # it committed). Failing, they stay kept for the ticks and the next start.
@@ -171,6 +174,7 @@ class Operations(RetentionAndDiskGuard, RepairDeadlines, UnfinishedImports):
         self._mistrust(stepped, mono)
         steps: list[tuple[str, Callable[[datetime], object]]] = [
             ("redate", self._redate),
+            ("far", self._far_set),  # after the re-dating: the step that set the boot clock is done
             ("clock", self._clock_alarms),
             ("alive", self._alive),
             # before reports: a report counts the rounds as judged, and the late repairs as told, by now
@@ -182,15 +186,14 @@ class Operations(RetentionAndDiskGuard, RepairDeadlines, UnfinishedImports):
             ("imports", self.imports),
         ]
         # on the monotonic clock: one set back must not stop retention until it catches up
-        retention_due = (
-            self._last_retention is None or mono - self._last_retention >= RETENTION_EVERY.total_seconds()
-        )
-        if not self.clock.trusted(mono):
-            steps = [(name, step) for name, step in steps if name not in WALL_CLOCK_STEPS]
-        elif retention_due:
+        if self._last_retention is None or mono - self._last_retention >= RETENTION_EVERY.total_seconds():
             steps.append(("retention", self.retention))
-            self._last_retention = mono
         for name, step in steps:
+            # trusted asked at each step: the far step, this tick, may begin a pause
+            if name in WALL_CLOCK_STEPS and not self.clock.trusted(mono):
+                continue
+            if name == "retention":
+                self._last_retention = mono
             self._step(name, step, now)
 
     def _alive(self, now: datetime) -> None:
@@ -281,6 +284,39 @@ class Operations(RetentionAndDiskGuard, RepairDeadlines, UnfinishedImports):
         alarm = StepAlarm(AlarmText("clock_stepped", params), step.now)
         self.clock.distrust(mono, mono + CLOCK_CONFIRM.total_seconds(), alarm)
 
+    def _far_set(self, now: datetime) -> None:
+        """The clock this boot runs on is far past what the database knew before it
+        (gateway/parking/boot_clock.py far_past: a bad NTP answer just after the boot, 2035 for
+        2025, or a box off for months): the boot's rows are re-dated all the same (the step set the
+        boot clock), but, as after a running clock's step, clock_stepped is raised and
+        WALL_CLOCK_STEPS wait CLOCK_CONFIRM. Before, retention deleted ten years' worth at once."""
+        before = self.clock.far_set(now, self._monotonic())
+        if before is None:
+            return
+        mono = self._monotonic()
+        off = now - timedelta(seconds=mono) - before  # from the last run to the boot, on this clock
+        last, after = (at.astimezone(self.site.tz).strftime("%Y-%m-%d %H:%M") for at in (before, now))
+        pause = CLOCK_CONFIRM / timedelta(hours=1)
+        log.warning(
+            "wall clock reads %s, %.0f days past the gateway's last run (%s), as the box booted: its "
+            "records are dated on it, but retention, reports, patrol rounds and repair deadlines wait "
+            "%g hours; check the NTP server (timedatectl timesync-status) and set the clock right "
+            "within that time (a box that was off that long: acknowledge the alarm)",
+            after,
+            off / timedelta(days=1),
+            last,
+            pause,
+        )
+        params: dict[str, Param] = {
+            "step_hours": off / timedelta(hours=1),  # the span the pause covers (faults.py)
+            "step_days": off / timedelta(days=1),
+            "before": last,
+            "after": after,
+            "pause_hours": pause,
+        }
+        alarm = StepAlarm(AlarmText("clock_stepped.boot", params), now)
+        self.clock.distrust(mono, mono + CLOCK_CONFIRM.total_seconds(), alarm)
+
     def _clock_alarms(self, now: datetime) -> None:
         """Raise the clock_stepped alarms kept (an event: acknowledging it closes it), each as of when
         its step was seen; one still open stays the one alarm, and the log has every step. A cut
@@ -291,7 +327,12 @@ class Operations(RetentionAndDiskGuard, RepairDeadlines, UnfinishedImports):
 
 
 def _raise_step(conn: sqlite3.Connection, alarm: StepAlarm) -> int:
-    """Raise a step's clock_stepped alarm as of when the step was seen; its id (the one open)."""
+    """Raise a step's clock_stepped alarm as of when the step was seen; its id (the one open). The
+    reports built on a clock ahead of the step's are marked to be rebuilt first
+    (gateway/store/report_rebuilds.py rebuild_built_ahead): the alarm stays kept until it is
+    raised, so a cut or a failed raise marks them again at the next try (a mark kept stays one)."""
+    with transaction(conn):
+        rebuild_built_ahead(conn, alarm.seen)
     raise_alarm(conn, kind="clock_stepped", source="clock", text=alarm.text, at=alarm.seen)
     (alarm_id,) = conn.execute(
         "SELECT id FROM alarms WHERE kind = 'clock_stepped' AND source = 'clock' AND cleared_at IS NULL"

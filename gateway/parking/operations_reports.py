@@ -54,7 +54,7 @@ class DailyReports(OperationsBase):
         tz = self.site.tz
         oldest, last = self.report_days(now)
         with closing(self._read()) as conn:
-            done = self._rebuild_stale(conn, now)
+            done = self._rebuild_stale(conn, last, now)
             first = conn.execute("SELECT min(at) FROM access_log").fetchone()[0]
             if first is None:
                 return done
@@ -63,7 +63,11 @@ class DailyReports(OperationsBase):
             day = max(last - timedelta(days=BACKFILL_DAYS - 1), oldest, first_day)
             # Never older than the oldest report kept: a day retention deleted stays deleted, even
             # when the clock goes back (a Pi booting with fake-hwclock's time before NTP sets it).
-            kept_from = conn.execute("SELECT min(day) FROM daily_reports").fetchone()[0]
+            # Of those up to the last day due: one of a later day was built on a clock ahead (2035,
+            # set right since), and from it no report of a true day was ever built again.
+            kept_from = conn.execute(
+                "SELECT min(day) FROM daily_reports WHERE day <= ?", (last.isoformat(),)
+            ).fetchone()[0]
             if kept_from is not None:
                 day = max(day, date.fromisoformat(kept_from))
             built = {
@@ -82,7 +86,7 @@ class DailyReports(OperationsBase):
                 day += timedelta(days=1)
         return done
 
-    def _rebuild_stale(self, conn: sqlite3.Connection, now: datetime) -> list[str]:
+    def _rebuild_stale(self, conn: sqlite3.Connection, last: date, now: datetime) -> list[str]:
         """Rebuild the reports kept whose period the stale boot clock ran in: NTP's step moved
         their rows (a booth payment counted on the stale Saturday is Monday's now, in Monday's
         report and in its `payment` record sent again, "redated"). Rebuilt, each keeps its period
@@ -90,9 +94,13 @@ class DailyReports(OperationsBase):
         books it. The days are marked in the store (gateway/store/report_rebuilds.py), each until a
         report whose rows were read after the last re-dating is stored: a kill between the re-dating
         and here leaves them to the next run, and a report built by hand meanwhile to this step.
-        A day retention deleted since stays deleted (its mark goes with it)."""
+        A day retention deleted since stays deleted (its mark goes with it). A report built on a
+        clock ahead (report_rebuilds.py rebuild_built_ahead) waits until its day, `last` at the
+        latest, has ended on the clock as it is: rebuilt before, it would count half a day again."""
         done = []
         for day in reports_to_rebuild(conn):
+            if day > last:
+                continue
             self.build_report(day, now, conn)
             done.append(day.isoformat())
         return done

@@ -95,7 +95,10 @@ class Boot:
     of them due while the box was up, for the patrol check to judge again on the true clock. And
     when (monotonic) the step that set the clock was seen (None: none has), and whether the one
     nudge after it that sets the boot clock too was taken (gateway/parking/boot_clock.py). And the
-    database these rows are in, by its outbox stream (None: one without streams)."""
+    database these rows are in, by its outbox stream (None: one without streams). And the newest
+    time the database knew before this boot (its last heartbeat, or newest access record; epoch
+    seconds), until the clock this boot runs on is found far past it and alarmed (None: nothing to
+    judge it by, or told; gateway/parking/boot_clock.py far_past)."""
 
     id: str
     first: dict[str, int]
@@ -111,6 +114,7 @@ class Boot:
     clock_set_at: float | None = None
     nudged: bool = False
     database: str | None = None
+    known_before: float | None = None
 
     def tap_time(self, tap_id: int, at: datetime) -> datetime:
         """When a tap was really made: its time as recorded, moved by the steps of the clock since."""

@@ -24,6 +24,10 @@ report sent counted the stay closed (`temporary_stays_closed`, by its end) or op
 day it now ended on is that report's, so no later report counts it, and the centre, told by a
 `stay` record that it ended then, held no report that counted it.
 
+A running clock's step marks the reports built on a clock ahead of it (rebuild_built_ahead, with
+its clock_stepped alarm): the report of a day built the morning NTP's bad answer put the clock a
+day ahead counted half of it, and the backfill builds only the days that have no report.
+
 A payment's method corrected (gateway/store/payment_method.py: cash tapped as QR) marks nothing: the
 kept report of its day has the amount moved (gateway/parking/report.py move_method_in_kept_reports),
 and a report being built counts the revenue by method again as it is stored (store_report)."""
@@ -76,6 +80,19 @@ def rebuild_reports_holding(
         if any(datetime.fromisoformat(start) <= m < datetime.fromisoformat(end) for m in moments)
     ]
     keep_rebuilds(conn, days, at)
+    return days
+
+
+def rebuild_built_ahead(conn: sqlite3.Connection, now: datetime) -> list[date]:
+    """The clock stepped to `now`: the reports kept that were built after it were built on a clock
+    ahead (a bad NTP server's day ahead, set right), maybe before their day really ended, with the
+    rest of the day in no report. Each is marked to be rebuilt (keep_rebuilds, in the caller's
+    transaction), once its day has ended on the clock as it is (DailyReports._rebuild_stale): the
+    rebuild is sent again, and the newest `report` of a day holds upstream. Returns the days marked."""
+    rows = conn.execute("SELECT day, built_at FROM daily_reports")
+    days = [date.fromisoformat(day) for day, built in rows if datetime.fromisoformat(built) > now]
+    if days:
+        keep_rebuilds(conn, days, now)
     return days
 
 
