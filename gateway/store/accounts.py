@@ -17,7 +17,7 @@ from typing import Any, Literal
 from gateway.errors import Conflict, GatewayError, NotFound, Refused
 from gateway.store.audit import audit, transaction
 from gateway.store.shifts import mark_payments
-from gateway.timefmt import later, to_db
+from gateway.timefmt import CLOCK_ALARM, later, to_db
 from gateway.typed import typed_text
 
 Role = Literal["guard", "admin"]
@@ -246,8 +246,8 @@ def create_session(
                 f"the account {account.username!r} changed while the login was checked",
                 fix="log in again (with the new password, if an admin has just set one)",
             )
-        swept = (to_db(at), to_db(later(at, -timedelta(hours=hours))))
-        conn.execute("DELETE FROM sessions WHERE expires_at <= ? OR created_at <= ?", swept)
+        swept = (to_db(at), to_db(later(at, -timedelta(hours=hours))), to_db(later(at, CLOCK_ALARM)))
+        conn.execute("DELETE FROM sessions WHERE expires_at <= ? OR created_at <= ? OR created_at > ?", swept)
         conn.execute(
             "INSERT INTO sessions (token_hash, account_id, csrf, created_at, expires_at) "
             "VALUES (?, ?, ?, ?, ?)",
@@ -273,10 +273,20 @@ def session_account(
 
     A session lives `hours` (`[http] session_hours` as configured now) from its login, and never
     past the end it was given at login: lowering the setting (and restarting) ends sessions opened
-    before at the new length; raising it lengthens none of them (their cookies end then too)."""
+    before at the new length; raising it lengthens none of them (their cookies end then too).
+
+    Nor one opened more than CLOCK_ALARM after `now`: on a clock ahead, set right since (a login
+    in the hour an installer's typo said 2035 stayed live ten years). The largest step the
+    gateway takes without an alarm logs nobody out (docs/guard-app.md, Sessions)."""
     row = conn.execute(
-        "SELECT account_id, csrf FROM sessions WHERE token_hash = ? AND expires_at > ? AND created_at > ?",
-        (digest(token), to_db(now), to_db(later(now, -timedelta(hours=hours)))),
+        "SELECT account_id, csrf FROM sessions WHERE token_hash = ? AND expires_at > ? "
+        "AND created_at > ? AND created_at <= ?",
+        (
+            digest(token),
+            to_db(now),
+            to_db(later(now, -timedelta(hours=hours))),
+            to_db(later(now, CLOCK_ALARM)),
+        ),
     ).fetchone()
     if row is None:
         return None
