@@ -23,6 +23,10 @@ from gateway.parking.report import build_report
 from gateway.runtime import logsetup
 from gateway.runtime.gateway import Gateway
 from gateway.store.admin import import_csv
+from tests import fresh_schema
+
+# New databases from the schema migrated once per test process (tests/fresh_schema.py).
+fresh_schema.install()
 
 # Property tests assert behaviour, not speed (benchmarks measure that): Hypothesis's 200 ms
 # deadline per example is a timed assertion that a loaded CI machine fails now and then (a fee
