@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from drivers.base import Camera, Display, Relay, Sensor, Source
 from drivers.cameras.clips import ClipSettings
@@ -16,6 +16,9 @@ from drivers.health import DeviceHealth
 from drivers.simulated import Chooser, SimulatedDisplay, SimulatedRelay, SimulatedSource
 from gateway.config import devices as cfgdev
 from gateway.config.models import Device, SiteConfig
+
+if TYPE_CHECKING:  # cv2 and the model only where a plate camera is configured
+    from gateway.runtime.plate_reading import PlateReader
 
 log = logging.getLogger(__name__)
 
@@ -294,10 +297,35 @@ def _voice(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) -> 
     slot.displays.append(VoicePrompt(h, device.command, device.timeout_s))
 
 
+# What to do about a plate model that does not load (plates/model.py ModelError), as the journal,
+# the camera's health and `gateway check-config` say it.
+MODEL_FIX = (
+    "reinstall the package (sudo /opt/estate-gateway/venv/bin/pip install --force-reinstall --no-deps "
+    "'/opt/estate-gateway[fast,gpio]', README, Install) or restore plates/models/plate_rec.onnx from "
+    "a copy of the same version, then restart the gateway"
+)
+
+
+def plate_model_problem(backend: str) -> str | None:
+    """Why the plate model does not load on `backend` (a plate camera's plate_backend), or None."""
+    from plates.model import ModelError, PlateModel
+
+    try:
+        PlateModel(backend=backend)
+    except ModelError as exc:
+        return str(exc)
+    return None
+
+
 def _opencv(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) -> None:
     from drivers.cameras.capture import OpenCvCamera
 
     assert isinstance(device, cfgdev.CameraDevice)
+    reader = None
+    if device.plates and build.lane_types.get(device.lane) == "vehicle":
+        reader = _plate_reader(device, h)
+        if reader is None:
+            return  # offline, its alarm raised at start: the lane goes on without the camera
     camera = OpenCvCamera(
         h,
         device.url,
@@ -313,12 +341,7 @@ def _opencv(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) ->
         "frame_age_s": _rounded(camera.frame_age()),
         "read_age_s": _rounded(camera.read_age()),
     }
-    if device.plates and build.lane_types.get(device.lane) == "vehicle":
-        from gateway.runtime.plate_reading import PlateReader
-        from plates.recognizer import Recognizer
-
-        # One recognizer per camera: cameras read in parallel.
-        reader = PlateReader(device.roi, Recognizer(backend=device.plate_backend))
+    if reader is not None:
         camera.attach(reader, reader.annotate)
         reader.watched_by(camera)
         slot.plate_readers.append(reader)
@@ -331,6 +354,31 @@ def _opencv(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) ->
         build.devices.clip_cameras.append(
             ClipCamera(device.lane, device.id, partial(camera.latest, CLIP_FRAME_AGE_S), settings)
         )
+
+
+def _plate_reader(device: cfgdev.CameraDevice, h: DeviceHealth) -> PlateReader | None:
+    """The camera's plate reader, or None where the plate model does not load (lost to fsck on a
+    failing card, a package half installed): the camera is marked offline with the model's error
+    (its device_offline alarm, on the pages and at the centre), and the gateway runs without it.
+    Raised, ModelError stopped the whole gateway, cards, typed plates and relays with it, and
+    systemd restarted it every 2 s for ever."""
+    from gateway.runtime.plate_reading import PlateReader
+    from plates.model import ModelError
+    from plates.recognizer import Recognizer
+
+    try:
+        # One recognizer per camera: cameras read in parallel.
+        return PlateReader(device.roi, Recognizer(backend=device.plate_backend))
+    except ModelError as exc:
+        log.error(
+            "camera %s reads no plates: %s; it stays offline until the model loads (cards, typed "
+            "plates, relays and the guard pages work) fix=%s",
+            device.id,
+            exc,
+            MODEL_FIX,
+        )
+        h.set_offline(f"plate model: {exc}")
+        return None
 
 
 def _rounded(age: float | None) -> float | None:
