@@ -6,9 +6,11 @@ import hashlib
 import hmac
 import os
 import re
+import sqlite3
 import tempfile
 import unicodedata
 from collections.abc import Iterator
+from contextlib import closing, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Literal, get_args
@@ -36,6 +38,7 @@ class Secrets:
         path = data_dir / "secret.key"
         try:
             if not path.exists():
+                _refuse_if_hashed(data_dir, path)
                 _create_key(path)
             key = path.read_bytes()
         except OSError as exc:
@@ -93,6 +96,46 @@ class Secrets:
 
     def _hash(self, purpose: str, number: str) -> str:
         return hmac.new(self._key, f"{purpose}:{number}".encode(), hashlib.sha256).hexdigest()
+
+
+# The keyed hashes the store keeps (table, column): a phone or ID number is found again only with
+# the key it was hashed with.
+_HASHED = tuple(
+    (table, column)
+    for table in ("residents", "passes", "pass_people")
+    for column in ("phone_hash", "id_hash")
+    if (table, column) != ("residents", "id_hash")
+)
+
+
+def _refuse_if_hashed(data_dir: Path, path: Path) -> None:
+    """A key missing where the database holds numbers hashed with one: lost (fsck on a failing SD
+    card, a restore that left it out), never made anew here. Made anew, every stored phone and ID
+    hash stopped matching, silently: a resident's phone found nobody, a returning visitor was new.
+    Refused, as a key cut short is (StorageError: exit 78), by every process that would make it."""
+    database = data_dir / "gateway.db"  # store.database.DB_NAME; not imported: the store imports this
+    if not database.exists():
+        return
+    hashed = 0
+    # A table not there in this database's version, or a database unreadable: the start says so.
+    with (
+        suppress(sqlite3.Error),
+        closing(sqlite3.connect(database.resolve().as_uri() + "?mode=ro", uri=True)) as conn,
+    ):
+        for table, column in _HASHED:
+            with suppress(sqlite3.Error):
+                hashed += conn.execute(f"SELECT count(*) FROM {table} WHERE {column} != ''").fetchone()[0]
+    if hashed:
+        raise StorageError(
+            f"the site key {path} is missing, but the database holds phone or ID numbers hashed with it "
+            f"({hashed}): a new key would find none of them again (a resident's phone, a returning "
+            "visitor)",
+            fix=f"restore secret.key from the newest backup of {data_dir} (`gateway backup` copies it): "
+            f"sudo install -o estate-gateway -g estate-gateway -m 600 BACKUP/secret.key {path}; fsck "
+            "may have put it in lost+found (a 32-byte file). Only to start anew on purpose, those "
+            f"numbers never found again: sudo -u estate-gateway sh -c 'umask 077; head -c {KEY_BYTES} "
+            f"/dev/urandom > {path}'",
+        )
 
 
 def _create_key(path: Path) -> None:
