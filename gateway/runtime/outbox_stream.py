@@ -28,12 +28,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from gateway.store.database import HIGH_WATER_NAME as HIGH_WATER_NAME  # named here as ever
 from gateway.store.database import storage_cause, storage_fix, transaction
 from gateway.store.outbox import highest_seq, seqs_before_streams, start_stream, streams
 
 log = logging.getLogger(__name__)
-
-HIGH_WATER_NAME = "outbox-stream.json"
 
 
 @dataclass(frozen=True, slots=True)

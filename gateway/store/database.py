@@ -28,6 +28,9 @@ from gateway.store.schema import DATED_IN_UTC, DATED_IN_UTC_47, MIGRATIONS, SCHE
 log = logging.getLogger(__name__)
 
 DB_NAME = "gateway.db"
+# Beside the database, once a gateway has started on it: the outbox stream it last handed seqs out
+# in (runtime/outbox_stream.py). Its being there says a database was here.
+HIGH_WATER_NAME = "outbox-stream.json"
 POLL_S = 0.001  # how often a writer asks again for the write lock
 UPGRADE_TIMEOUT_US = 30 * 60 * 1_000_000  # how long systemd waits for a start that migrates
 # The WAL file is cut back to this once it starts over (SQLite's journal_size_limit, on every
@@ -78,6 +81,8 @@ def open_database(
     blocked = not_writable(path)
     if blocked:
         raise _not_writable(path, blocked)
+    if path.name == DB_NAME and not path.exists():
+        _refuse_lost(path)
     try:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
         if conn.execute("PRAGMA page_count").fetchone()[0] == 0:
@@ -132,6 +137,34 @@ def open_database(
             return open_database(path, sync=sync, service=True)  # nobody else has it open
         _migrate(conn, version, path)
     return Database(conn)
+
+
+def _refuse_lost(path: Path) -> None:
+    """No database at `path` where a gateway has run on one (its outbox stream's file beside it): lost
+    (fsck on a failing SD card puts what it finds damaged in lost+found), not a new install. Made
+    anew, it was taken for a new install (an INFO line): no accounts, no register, no cars parked,
+    and the nightly `gateway backup` wrote that empty database over the good copies. Refused, exit
+    78 (StorageError), by every command that would make it: the service, backup, user add, import."""
+    high_water = path.parent / HIGH_WATER_NAME
+    if not high_water.exists():
+        return
+    raise StorageError(
+        f"the database {path} is missing, but {high_water.name} beside it shows a gateway ran on one "
+        "here: it was lost (a failing SD card's fsck puts damaged files in lost+found), and a new empty "
+        "one would be taken for it (no accounts, register or cars parked; the nightly backup would copy "
+        "it over the good ones)",
+        fix=_lost_database_fix(path),
+    )
+
+
+def _lost_database_fix(path: Path) -> str:
+    return (
+        f"restore {path.name} from the newest backup (README, *Files lost to fsck*): sudo install -o "
+        f"{SERVICE_USER} -g {SERVICE_USER} -m 600 BACKUP/{path.name} {path}, then start the service "
+        f"(leave {HIGH_WATER_NAME} where it is: by it the copy's records go up in a new stream); only to "
+        f"start anew on purpose, with an empty database, move {path.parent / HIGH_WATER_NAME} aside "
+        f"(e.g. to {HIGH_WATER_NAME}.old) first"
+    )
 
 
 def _refuse_upgrade_in_use(path: Path, version: int) -> None:
