@@ -98,6 +98,8 @@ def create_app(gw: Gateway, sync: SyncService | None = None) -> FastAPI:
             "outbox_quarantined": quarantined,
             "mqtt": mqtt,
             "storage_failures": gw.storage_failures,
+            # Whether storage takes writes, as the last write found it, and the fix where not.
+            "storage": gw.storage.report(),
             "devices": devices,
             # Residents whose slots are in a zone no entrance leads to (renamed): their cars pay.
             "slots_outside_zones": slots_outside_zones(db, gw.site),

@@ -63,8 +63,10 @@ def identify(
             )
         name, role = found
         return Principal(f"token:{name}", name, role, "token", language=default_language)
-    if session:
+    if session and not gw.kept_sessions.ended(session):
         live = session_account(db, session, now, gw.site.config.http.session_hours)
+        # Else one whose login storage refused (a card gone read-only): kept in memory till written.
+        live = live or gw.kept_sessions.account(db, session)
         if live is not None:
             account, csrf = live
             return Principal(

@@ -134,7 +134,8 @@ def lanes_status(gw: Gateway) -> dict[str, Any]:
             # Released, its barrier still up over the car on its loop until it leaves (hand_holds.py).
             "car_under_arm": gw.by_hand.car_under_arm(lane.id),
         }
-    return {"lanes": lanes}
+    # Why storage takes no writes, as the last write found it (None: it takes them): the banner.
+    return {"lanes": lanes, "storage": gw.storage.cause}
 
 
 def _held_names(gw: Gateway, held: dict[str, str]) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 import sqlite3
@@ -27,19 +28,20 @@ from gateway.api.lanes import lane_list, lanes_status, silence_limit_s
 from gateway.api.materials import materials_view
 from gateway.api.passes import pass_out, pass_window, seen_leaving, visitor_rules_for
 from gateway.api.registry import resident_out
-from gateway.api.session import LoginLocked, client_address, log_in, set_session_cookie
+from gateway.api.session import LoginLocked, client_address, end_login, log_in, set_session_cookie
 from gateway.api.views import dated, recent, row_id
 from gateway.core.tickets import PREFIX, as_ticket_or_number, says_no_plate, ticket_piece
 from gateway.runtime.event_clips import alarm_clips, opening_clips
 from gateway.runtime.gateway import Gateway
+from gateway.runtime.hand_opens import storage_failure
 from gateway.store import materials as materials_store
 from gateway.store import passes as pass_store
 from gateway.store import registry
-from gateway.store.accounts import end_session, get_account, list_accounts, list_tokens, update_account
+from gateway.store.accounts import get_account, list_accounts, list_tokens, update_account
 from gateway.store.alarms import count_alarms, recent_alarms, to_acknowledge
 from gateway.store.audit import count_audit, recent_audit, shown_actor
 from gateway.store.card_forms import register_ten_digits, typed_readings
-from gateway.store.database import open_read_only
+from gateway.store.database import open_read_only, storage_cause, storage_fix
 from gateway.store.occupancy import count_open_stays, occupancy, open_stays, people_inside
 from gateway.store.outbox import count_set_aside
 from gateway.store.pass_search import wanted
@@ -57,6 +59,8 @@ from gateway.web.i18n import TEXTS, js_texts, translator
 from gateway.web.qr import qr_svg
 from plates.grammar import PROVINCES
 from plates.grammar import normalize as normalize_plate
+
+log = logging.getLogger(__name__)
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 STATIC_DIR = WEB_DIR / "static"
@@ -179,7 +183,9 @@ def _safe_next(path: str) -> str:
 # The login page's refusals (login.* words); a lock-out's wait in seconds goes with the last two.
 # `ended`, `ended_undone`: a page's session ended under it, and cut off a change (app.js api).
 LOCKED_ERRORS = ("too_many", "too_many_here")
-LOGIN_ERRORS = ("failed", "expired", "ended", "ended_undone", *LOCKED_ERRORS)
+# "storage": the login could not be made for storage (a card gone read-only past what a login kept
+# in memory covers, or a database damaged: api/session.py _new_session).
+LOGIN_ERRORS = ("failed", "expired", "ended", "ended_undone", "storage", *LOCKED_ERRORS)
 
 
 @router.get("/login")
@@ -262,6 +268,14 @@ def login_form(
         return RedirectResponse(f"/login?error={error}&wait={exc.seconds}&{again}", status_code=303)
     except ApiError:
         return RedirectResponse(f"/login?error=failed&{again}", status_code=303)
+    except sqlite3.Error as exc:
+        if not storage_failure(exc):
+            raise
+        # The guard's words on the page, not the API's JSON in English (the journal has the fix).
+        data_dir = app.gw.data_dir
+        fix = storage_fix(storage_cause(exc, data_dir), data_dir)
+        log.error("a login by %r not made: %s (fix: %s)", username, exc, fix)
+        return RedirectResponse(f"/login?error=storage&{again}", status_code=303)
     language = account.language or app.gw.site.config.site.language
     if switched and account.language is None and lang != language:
         # The guard switched the login page to his language and logs in: his pages stay in it. A
@@ -269,7 +283,11 @@ def login_form(
         # last guard's language on a shared tablet (egw_lang, the logout's ?lang=): not his choice,
         # so his account is left alone and his pages are in his own language (else the site's).
         language = lang
-        write(app.gw, lambda c: _first_language(c, app.gw.now(), account.username, account.id, lang))
+        try:
+            write(app.gw, lambda c: _first_language(c, app.gw.now(), account.username, account.id, lang))
+        except sqlite3.Error as exc:
+            if not storage_failure(exc):
+                raise  # storage refused: his pages are in it by the cookie, his account's at a later login
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(app, response, token)
     remember_language(request, response, language)
@@ -290,8 +308,7 @@ def logout_form(request: Request, db: Db, csrf: Annotated[str, Form(max_length=1
         if not hmac.compare_digest(who.csrf.encode(), csrf.encode()) or not same_origin(request):
             # Not this session's own page (a form on another site): the session and its cookie stay.
             return RedirectResponse("/", status_code=303)
-        gw = guard_app(request).gw
-        write(gw, lambda c: end_session(c, gw.now(), token, who.name))
+        end_login(guard_app(request).gw, token, who.name)
     # The login page in the language of the guard leaving (the next may switch it).
     default = guard_app(request).gw.site.config.site.language
     again = f"/login?lang={who.language}" if who is not None and who.language != default else "/login"

@@ -24,14 +24,15 @@ from gateway.accounts.passwords import (
 )
 from gateway.accounts.ratelimit import LockedBy
 from gateway.api.auth import CSRF_HEADER, SESSION_COOKIE, Principal, User, current, same_origin, user
-from gateway.api.deps import App, Db, GuardApp, IdempotencyKey, KeyedWrites, made_once, write
+from gateway.api.deps import App, Db, GuardApp, IdempotencyKey, KeyedWrites, made_once, saved, write
 from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
+from gateway.runtime.gateway import Gateway
+from gateway.runtime.hand_opens import storage_failure
 from gateway.store.accounts import (
     Account,
     AccountChanged,
     create_session,
-    end_session,
     find_account,
     rehash_password,
     update_account,
@@ -133,7 +134,7 @@ def _new_session(
     gw = app.gw
     if needs_rehash(account.password_hash):
         fresh = hash_password(password)
-        stored = write(gw, lambda c: rehash_password(c, account.id, account.password_hash, fresh))
+        stored = _rehashed(gw, account, fresh)
         # Another login with this password (a second tablet, a double submit) may have stored its
         # own stronger hash first: that is no change of password. A reset stores a hash that this
         # password does not verify, and create_session then refuses the login.
@@ -144,7 +145,35 @@ def _new_session(
         token, csrf = write(gw, lambda c: create_session(c, gw.now(), account, hours, address))
     except AccountChanged:
         return None
+    except sqlite3.Error as exc:
+        # A card gone read-only, a full disk: the next shift must still log in to open by hand.
+        # The session is kept in memory, its record waiting with the openings' (kept_sessions.py).
+        kept = None
+        if storage_failure(exc):
+            kept = gw.kept_sessions.keep_login(account, gw.now(), hours, address, exc)
+        if kept is None:
+            raise
+        token, csrf = kept
     return account, token, csrf
+
+
+def _rehashed(gw: Gateway, account: Account, fresh: str) -> str | None:
+    """rehash_password on the worker; None (the old hash kept, made stronger at a later login)
+    where storage takes no writes: the login goes on without it."""
+    try:
+        return write(gw, lambda c: rehash_password(c, account.id, account.password_hash, fresh))
+    except sqlite3.Error as exc:
+        if not storage_failure(exc):
+            raise
+        log.warning("the password hash of %r not made stronger now: %s", account.username, exc)
+        return None
+
+
+def end_login(gw: Gateway, token: str, username: str) -> None:
+    """A logout: the session ends at once; its record is written in turn with the records that
+    wait for storage, or waits with them (kept_sessions.py): a guard leaving on a card gone
+    read-only is logged out all the same."""
+    saved(gw.kept_sessions.end(token, gw.now(), username))
 
 
 def _limited(app: GuardApp, db: Db, address: str, username: str, password: str) -> Account | None:
@@ -218,7 +247,7 @@ def logout(
     session: Annotated[str | None, Cookie(alias=SESSION_COOKIE)] = None,
 ) -> None:
     if who.via == "session" and session:
-        write(app.gw, lambda c: end_session(c, app.gw.now(), session, who.name))
+        end_login(app.gw, session, who.name)
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 

@@ -47,7 +47,7 @@ from gateway.parking.operations_retention import RetentionAndDiskGuard
 from gateway.parking.patrol import RouteSpec
 from gateway.site import Site
 from gateway.store.alarms import raise_alarm
-from gateway.store.database import transaction
+from gateway.store.database import storage_fix, storage_refused, transaction
 from gateway.store.gateway_down import HEARTBEAT, Kept, beat, came_up, start_moved
 from gateway.store.redate import Step
 from gateway.store.report_rebuilds import rebuild_built_ahead
@@ -93,8 +93,12 @@ class Operations(RetentionAndDiskGuard, RepairDeadlines, UnfinishedImports):
         start_room: plan.Room | None = None,
         unwritten: Callable[[sqlite3.Connection], Unwritten] = _none_written,
         checkpoints: Checkpoints | None = None,
+        storage_failed: Callable[[BaseException], None] = lambda exc: None,
     ):
         self.site = site
+        # Told of a step storage refused (the gateway's storage state: health, the centre, the
+        # live page's banner); a step's writes on the worker tell it too.
+        self._storage_failed = storage_failed
         # Given a turn between retention's batches, so that the WAL does not grow to hold every
         # page a big pass deletes (None where nothing checkpoints: a test's connection).
         self._checkpoints = checkpoints
@@ -231,10 +235,23 @@ class Operations(RetentionAndDiskGuard, RepairDeadlines, UnfinishedImports):
     def _step(self, name: str, step: Callable[[datetime], object], now: datetime) -> None:
         try:
             step(now)
-        except Exception:
-            if name not in self._warned:  # a repeated fault is logged once, then quietly
+        except Exception as exc:
+            cause = storage_refused(exc, self.data_dir)
+            if cause is not None:
+                self._storage_failed(exc)
+            if name in self._warned:  # a repeated fault is logged once, then quietly
+                pass
+            elif cause is not None:  # the card's, not the gateway's: the fix, no traceback
+                log.error(
+                    "operations step %s failed (will retry every %g s): storage refused it (%s) fix=%s",
+                    name,
+                    TICK_S,
+                    exc,
+                    storage_fix(cause, self.data_dir),
+                )
+            else:
                 log.exception("operations step %s failed (will retry)", name)
-                self._warned.add(name)
+            self._warned.add(name)
         else:
             if name in self._warned and not self._still_held_back():
                 # said once, so the installer reading the journal knows; a step that returned

@@ -42,10 +42,12 @@ from gateway.runtime.gateway_inputs import GatewayInputs
 from gateway.runtime.hand_lanes import HandLanes
 from gateway.runtime.hand_opens import WaitingRecords
 from gateway.runtime.kept_records import DevicesSettled
+from gateway.runtime.kept_sessions import KeptSessions
 from gateway.runtime.lane_boards import ExitPassages, LaneBoards
 from gateway.runtime.lanes import LaneInputs
 from gateway.runtime.logsetup import log_in_zone
 from gateway.runtime.outbox_stream import check_outbox_stream
+from gateway.runtime.storage_state import StorageState
 from gateway.runtime.worker import Checkpointer, DecisionWorker
 from gateway.site import Site
 from gateway.store.accounts import list_accounts
@@ -84,9 +86,15 @@ class Gateway(Deciding, GatewayInputs):
         use_incremental_vacuum(self.conn, self.db_path)  # once, on a database an older version made
         date_in_site_zone(self.conn, self.site.tz)  # what a migration queued in UTC, before it goes up
         self.secrets = Secrets.load_or_create(self.data_dir)
-        self._waiting = WaitingRecords(self.data_dir)
+        # Whether storage takes writes, told by every write the gateway makes (storage_state.py).
+        self.storage = StorageState(self.data_dir)
+        self._waiting = WaitingRecords(self.data_dir, storage=self.storage)
+        # Logins storage refused (a card gone read-only): kept in memory, their records waiting.
+        self.kept_sessions = KeptSessions(self._waiting, lambda run: self.on_worker(run))
         # Looked up when called: a test may wrap decide_batch.
-        self.worker = DecisionWorker(self.conn, lambda jobs: self.decide_batch(jobs), self._waiting)
+        self.worker = DecisionWorker(
+            self.conn, lambda jobs: self.decide_batch(jobs), self._waiting, storage=self.storage
+        )
         self._started = False  # device changes before start() are settled by start()
         # A device's change is queued after the start's settling that did not see it, never before
         # one that did: settled as it was, then changed, in that order (start, _device_changed).
@@ -146,10 +154,9 @@ class Gateway(Deciding, GatewayInputs):
         self.latencies_ms: deque[float] = deque(maxlen=10_000)
         self.decisions = 0
         self.storage_failures = 0  # decisions that could not be stored, since the start
-        self.storage_failing = False  # the last batch of decisions could not be stored
         self.rejected = 0  # presentations with values no credential can have
         self._listeners: list[Listener] = []
-        self._checkpointer = Checkpointer(self.db_path)
+        self._checkpointer = Checkpointer(self.db_path, storage=self.storage)
         # Daily reports, patrol rounds, retention and the disk guard; its writes come to the worker.
         worker = worker_of(self.on_worker)
         self.operations = Operations(
@@ -161,6 +168,7 @@ class Gateway(Deciding, GatewayInputs):
             start_room=start_room,
             unwritten=self.unwritten,
             checkpoints=self._checkpointer,
+            storage_failed=self.storage.failed,
         )
         self._again = DecidedAgain(  # the same car decided again at a lane
             self.devices, hard_anti_passback=self.site.policy.anti_passback == "hard"

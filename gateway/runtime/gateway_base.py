@@ -30,6 +30,7 @@ from gateway.runtime.hand_lanes import HandLanes
 from gateway.runtime.hand_opens import WaitingRecords
 from gateway.runtime.lane_boards import LaneBoards
 from gateway.runtime.lanes import LaneInputs
+from gateway.runtime.storage_state import StorageState
 from gateway.runtime.worker import DecisionWorker
 from gateway.site import Site
 from gateway.store.card_forms import RegisteredCards
@@ -61,7 +62,7 @@ class GatewayBase:
     latencies_ms: deque[float]
     decisions: int
     storage_failures: int
-    storage_failing: bool
+    storage: StorageState  # whether storage takes writes, as the last write found it
     rejected: int
     _listeners: list[Listener]
     _again: DecidedAgain
@@ -70,6 +71,12 @@ class GatewayBase:
     _leaving: CarsLeaving
     _exit_pulses: ExitPulses
     by_hand: HandLanes
+
+    @property
+    def storage_failing(self) -> bool:
+        """The last write failed for storage (a decision's, a task's, a checkpoint's, ...): the
+        health is degraded until a write gets through again."""
+        return self.storage.failing
 
     def on_worker(self, run: Callable[[sqlite3.Connection], T]) -> Future[T]:
         """Run `run(connection)` on the decision worker, in turn with decisions (thread-safe)."""

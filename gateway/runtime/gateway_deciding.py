@@ -73,7 +73,7 @@ class Deciding(WhichCar, ActingOnDecisions):
                 events.append((ev, job))
             self.conn.execute("COMMIT")
             self._again.end_batch()
-            self.storage_failing = False  # the disk has room again, the lock was let go
+            self.storage.took_writes()  # the disk has room again, the lock was let go
         except BaseException as exc:
             self._roll_back()
             # Not on record: the car stays remembered as the decision that is (let in a moment ago,
@@ -83,8 +83,8 @@ class Deciding(WhichCar, ActingOnDecisions):
                 raise
             # Never open a gate for a decision that is not on disk; the guard can still open by hand.
             self.storage_failures += len(jobs)
-            self.storage_failing = True
             cause = storage_cause(exc, self.data_dir)
+            self.storage.failed(exc, cause)
             log.error(
                 "cannot record %d decision(s), gates stay shut error=%s fix=%s",
                 len(jobs),

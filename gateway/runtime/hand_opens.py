@@ -33,6 +33,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal, Protocol, TypeGuard, runtime_checkable
 
+from gateway.runtime.storage_state import StorageState
 from gateway.runtime.worker import StillRunning, wait_or_call_off
 from gateway.store.audit import audit, transaction
 from gateway.store.database import StorageCause, storage_cause, storage_fix
@@ -318,8 +319,14 @@ class WaitingRecords:
     that flaps all night on a full disk once pushed the guard's opening out of the lane records'
     1,000."""
 
-    def __init__(self, data_dir: Path, monotonic: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        data_dir: Path,
+        monotonic: Callable[[], float] = time.monotonic,
+        storage: StorageState | None = None,
+    ):
         self._data_dir = data_dir  # named in the log line that says what to free
+        self._storage = storage  # told of each record storage refused, or took
         self._monotonic = monotonic
         self._records: deque[Kept] = deque()
         self._lock = threading.Lock()
@@ -411,6 +418,8 @@ class WaitingRecords:
                 self._cause = storage_cause(why, self._data_dir)
                 self._writing_back = False
             cause = self._cause
+        if isinstance(why, sqlite3.Error) and self._storage is not None:
+            self._storage.failed(why, cause)
         if not self._append(record):
             return
         log.error(
@@ -566,6 +575,8 @@ class WaitingRecords:
             except Exception as exc:
                 if isinstance(exc, sqlite3.Error) and storage_failure(exc):
                     self._cause = storage_cause(exc, self._data_dir)
+                    if self._storage is not None:
+                        self._storage.failed(exc, self._cause)
                     self._take(record, out=False)
                     self._retry_at = self._monotonic() + UNRECORDED_RETRY_S
                     log.debug("records still waiting for storage: %s", exc)
@@ -576,6 +587,8 @@ class WaitingRecords:
                 continue
             self._take(record)
             self._cause = None
+            if self._storage is not None:
+                self._storage.took_writes()
             self._retry_at = 0.0  # written by a look's turn (`now`): the worker goes on at once
             log.warning(
                 "%s recorded now that storage is back %s at=%s",

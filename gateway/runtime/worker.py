@@ -36,6 +36,7 @@ from gateway.store.database import WAL_SIZE_LIMIT, empty_wal, storage_cause, sto
 
 if TYPE_CHECKING:  # hand_opens waits on the worker's writes (wait_or_call_off)
     from gateway.runtime.hand_opens import WaitingRecords
+    from gateway.runtime.storage_state import StorageState
 
 log = logging.getLogger(__name__)
 
@@ -109,10 +110,12 @@ class DecisionWorker:
         conn: sqlite3.Connection,
         decide_batch: Callable[[list[Job]], object],
         waiting: WaitingRecords,
+        storage: StorageState | None = None,
     ):
         self._conn = conn
         self._decide_batch = decide_batch
         self._waiting = waiting
+        self._storage = storage  # told of each task's write that failed for storage, or got through
         # Unbounded: card reads are never dropped.
         self._jobs: queue.Queue[Job | _Task | None] = queue.Queue()
         self._thread: threading.Thread | None = None
@@ -259,6 +262,7 @@ class DecisionWorker:
     def _run_task(self, task: _Task) -> None:
         if not task.future.set_running_or_notify_cancel():
             return
+        changes = self._conn.total_changes
         try:
             result = task.run(self._conn)
         except GatewayError as exc:  # refused for a reason the caller reports (not found, ...)
@@ -272,6 +276,8 @@ class DecisionWorker:
         else:
             if isinstance(task.run, Unwaited):
                 self._unwaited_written(task.run.what)
+            if self._storage is not None and self._conn.total_changes != changes:
+                self._storage.took_writes()  # it wrote, and it is stored: storage takes writes
             task.future.set_result(result)
 
     def _failed(self, run: Callable[[sqlite3.Connection], Any], exc: sqlite3.Error) -> None:
@@ -280,7 +286,10 @@ class DecisionWorker:
         worker's. Any other SQLite error is a fault of the request: logged with its traceback."""
         if not _storage_failure(exc):
             log.error("task on the decision worker failed", exc_info=exc)
-        elif isinstance(run, Unwaited):
+            return
+        if self._storage is not None:
+            self._storage.failed(exc)
+        if isinstance(run, Unwaited):
             self._unwaited_failed(run.what, exc)
 
     def _unwaited_failed(self, what: str, exc: sqlite3.Error) -> None:
@@ -315,8 +324,9 @@ class Checkpointer:
     page they deleted, kept that size until the stop. The batches give the checkpoint its turn
     (`turn`, on the caller's thread), and the WAL starts over at the next batch."""
 
-    def __init__(self, db_path: Path):
+    def __init__(self, db_path: Path, storage: StorageState | None = None):
         self._db_path = db_path
+        self._storage = storage  # told of a checkpoint storage refused (a card gone read-only)
         self._wal = db_path.with_name(f"{db_path.name}-wal")
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -385,6 +395,9 @@ class Checkpointer:
             if self._empty_asked or self._wal_size() > WAL_SIZE_LIMIT:
                 self._empty_asked = not empty_wal(conn)
         except sqlite3.Error as exc:
+            # Not another process's lock: a checkpoint waits for no reader, and gives up often.
+            if self._storage is not None and storage_cause(exc, self._db_path.parent) != "locked":
+                self._storage.failed(exc)
             self._failing.failed(
                 str(exc),
                 "checkpoint failed: %s; %s-wal grows until one succeeds, tried every %g s (fix: %s)",

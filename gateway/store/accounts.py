@@ -238,21 +238,44 @@ def create_session(
     the password is checked on another connection, and an admin's change made meanwhile ended only
     the sessions there were then."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+    record_login(conn, at, account, hours, digest(token), csrf, address)
+    return token, csrf
+
+
+def record_login(
+    conn: sqlite3.Connection,
+    at: datetime,
+    account: Account,
+    hours: float,
+    token_hash: str,
+    csrf: str,
+    address: str = "",
+    *,
+    session: bool = True,
+) -> int:
+    """A login's rows at `at`, in one transaction (create_session's): its session row, its audit
+    row's id returned, the account's last login and the shift mark the login begins. `session`
+    False: the audit row and the rest without a session, for a login kept in memory while storage
+    took no writes whose session ended before it could be written (runtime/kept_sessions.py).
+    AccountChanged as create_session's."""
     with transaction(conn):
-        stored = _account(conn.execute(f"{_ACCOUNT} WHERE id = ?", (account.id,)).fetchone())
-        checked = (account.password_hash, account.role)
-        if stored is None or stored.disabled or (stored.password_hash, stored.role) != checked:
-            raise AccountChanged(
-                f"the account {account.username!r} changed while the login was checked",
-                fix="log in again (with the new password, if an admin has just set one)",
+        if session:
+            stored = _account(conn.execute(f"{_ACCOUNT} WHERE id = ?", (account.id,)).fetchone())
+            checked = (account.password_hash, account.role)
+            if stored is None or stored.disabled or (stored.password_hash, stored.role) != checked:
+                raise AccountChanged(
+                    f"the account {account.username!r} changed while the login was checked",
+                    fix="log in again (with the new password, if an admin has just set one)",
+                )
+            swept = (to_db(at), to_db(later(at, -timedelta(hours=hours))), to_db(later(at, CLOCK_ALARM)))
+            conn.execute(
+                "DELETE FROM sessions WHERE expires_at <= ? OR created_at <= ? OR created_at > ?", swept
             )
-        swept = (to_db(at), to_db(later(at, -timedelta(hours=hours))), to_db(later(at, CLOCK_ALARM)))
-        conn.execute("DELETE FROM sessions WHERE expires_at <= ? OR created_at <= ? OR created_at > ?", swept)
-        conn.execute(
-            "INSERT INTO sessions (token_hash, account_id, csrf, created_at, expires_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (digest(token), account.id, csrf, to_db(at), to_db(later(at, timedelta(hours=hours)))),
-        )
+            conn.execute(
+                "INSERT INTO sessions (token_hash, account_id, csrf, created_at, expires_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (token_hash, account.id, csrf, to_db(at), to_db(later(at, timedelta(hours=hours)))),
+            )
         row = audit(
             conn,
             at,
@@ -263,7 +286,7 @@ def create_session(
         )
         conn.execute("UPDATE accounts SET last_login_at = ? WHERE id = ?", (to_db(at), account.id))
         mark_payments(conn, row)  # a shift begun at this login holds the payments written after it
-    return token, csrf
+    return row
 
 
 def session_account(

@@ -433,6 +433,21 @@ def storage_cause(exc: BaseException, folder: Path | None = None) -> StorageCaus
     return "fault"
 
 
+# A file's OSError that is storage's (the card read-only, failing or full), not the gateway's own.
+_STORAGE_ERRNOS = frozenset({errno.EROFS, errno.EIO, errno.ENOSPC, errno.EDQUOT})
+
+
+def storage_refused(exc: BaseException, data_dir: Path) -> StorageCause | None:
+    """Why storage refused a write that raised `exc`, or None where it is not storage's doing (a
+    fault of the gateway's own: its traceback is for the maintainers)."""
+    if isinstance(exc, sqlite3.Error):
+        cause = storage_cause(exc, data_dir)
+        return None if cause == "fault" else cause
+    if isinstance(exc, OSError) and exc.errno in _STORAGE_ERRNOS:
+        return storage_cause(exc, data_dir)
+    return None
+
+
 # SQLite's words for the codes storage_cause tells apart, for an error raised without its code
 # (made by hand: a stand-in for a connection on a full disk raises one so).
 _CODE_OF_WORDS = {

@@ -53,6 +53,9 @@ def health_report(
         "decisions": gw.decisions,
         "decision_p99_ms": round(lat[int(len(lat) * 0.99)], 2) if lat else None,
         "storage_failures": gw.storage_failures,
+        # Whether storage takes writes, as the last write found it ({"state": "ok"} or the cause
+        # and its fix): a card gone read-only is told before a decision fails on it.
+        "storage": gw.storage.report(),
         "devices": [
             {k: d[k] for k in ("device", "kind", "lane", "online", "last_seen", "last_error")}
             for d in (h.snapshot() for h in gw.devices.health)

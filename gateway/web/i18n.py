@@ -64,6 +64,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "登录已到时，刚才的操作未办成：请重新登录，再操作一次",
         "Your login ran out, and what you just did was not done: log in again, then do it again",
     ),
+    # Storage refused the login (a data card failed or damaged) where none could be kept in memory.
+    "login.storage": (
+        "网关数据盘故障，暂时无法登录：请用仍在登录的平板开闸，并请管理员检查或更换数据卡",
+        "The gateway's data card has failed and no login can be made now: open by hand on a tablet "
+        "still logged in, and have the admin check or replace the card",
+    ),
     "role.guard": ("保安", "Guard"),
     "role.admin": ("管理员", "Admin"),
     # One word in English: Devices online put a lane's 北门 · Entrance · Vehicles on two lines, and its
@@ -126,6 +132,34 @@ TEXTS: dict[str, tuple[str, str]] = {
         "(a suspended gateway import?)",
     ),
     "action.opened_by": ("手动操作", "By hand"),
+    # The live page's banner while storage takes no writes (the gateway's storage state, as the last
+    # write found it: runtime/storage_state.py), by its cause; gone once a write gets through.
+    "live.storage.full": (
+        "磁盘已满：通行记录无法保存，住户刷卡和车牌都被拒绝。请用开闸手动放行，并请管理员清理数据目录的磁盘空间",
+        "The disk is full: nothing can be recorded, and residents' cards and plates are refused. Open "
+        "by hand, and have the admin free disk space in the data directory",
+    ),
+    "live.storage.unwritable": (
+        "数据盘无法写入（只读或故障）：通行记录无法保存，住户刷卡和车牌都被拒绝。请用开闸手动放行，并请管理员检查或更换数据卡",
+        "The data card takes no writes (read-only or failing): nothing can be recorded, and residents' "
+        "cards and plates are refused. Open by hand, and have the admin check or replace the card",
+    ),
+    "live.storage.locked": (
+        "数据库被其他程序占用（如暂停的 gateway import）：通行记录无法保存。"
+        "请用开闸手动放行，并请管理员结束占用它的程序",
+        "Another program holds the database (a suspended gateway import?): nothing can be recorded. "
+        "Open by hand, and have the admin end what holds it",
+    ),
+    "live.storage.damaged": (
+        "数据库已损坏：通行记录无法保存，住户刷卡和车牌都被拒绝。请用开闸手动放行，并请管理员用备份恢复数据库",
+        "The database is damaged: nothing can be recorded, and residents' cards and plates are "
+        "refused. Open by hand, and have the admin restore it from a backup",
+    ),
+    "live.storage.fault": (
+        "网关内部错误，通行记录未能保存：请用开闸手动放行，并把日志发给维护方",
+        "An internal error of the gateway kept a decision from being recorded: open by hand, and send "
+        "the log to the maintainers",
+    ),
     "reason.quick1": ("访客已登记", "Visitor registered"),
     "reason.quick2": ("业主未带卡", "Resident without card"),
     "reason.quick3": ("车牌未识别", "Plate not read"),
@@ -1279,6 +1313,11 @@ JS_KEYS = (
     "action.waits.unwritable",
     "action.waits.locked",
     "action.waits.slow",
+    "live.storage.full",
+    "live.storage.unwritable",
+    "live.storage.locked",
+    "live.storage.damaged",
+    "live.storage.fault",
     "why.storage_failed.full",
     "why.storage_failed.unwritable",
     "why.storage_failed.locked",

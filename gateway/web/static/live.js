@@ -352,6 +352,12 @@
       const badge = document.getElementById("alarm-count");
       badge.textContent = status.alarms; badge.hidden = !status.alarms;
     }
+    // Storage takes no writes (its cause, as the last write found it): what it means at the gate.
+    if ("storage" in status) {
+      const banner = document.getElementById("storage-state");
+      banner.textContent = status.storage ? T(`live.storage.${status.storage}`) : "";
+      banner.hidden = !status.storage;
+    }
   }
 
   // A lane worked by hand: live, and again from its audit row when the page catches up (after a
