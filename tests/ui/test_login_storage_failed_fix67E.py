@@ -47,7 +47,10 @@ def test_the_next_shift_logs_in_and_opens_by_hand_on_a_card_gone_read_only(tmp_p
         assert night.get("/api/me").status_code == 401
 
 
-def test_a_login_kept_while_the_disk_was_full_is_on_record_once_it_has_room(site: Site) -> None:
+def test_a_login_kept_while_the_disk_was_full_is_on_record_once_it_has_room(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("gateway.runtime.hand_opens.UNRECORDED_RETRY_S", 0.05)  # tried again at once
     gw = site.gw
     fill_the_disk(site)
     client = TestClient(create_app(gw))
