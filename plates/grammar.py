@@ -90,8 +90,10 @@ FORMATS: tuple[PlateFormat, ...] = (
 # The middle dot has look-alikes that Chinese and Japanese input methods offer in its place
 # (・ U+30FB, also what NFKC makes of the half-width ･; ‧ U+2027; ∙ U+2219; ⋅ U+22C5), so all
 # count; and the '.' key in Chinese punctuation mode gives the ideographic full stop 。 (U+3002,
-# also what NFKC makes of the half-width ｡), the dot a guard meant.
-_SEPARATORS = re.compile(r"[\s·・‧∙⋅•.。\-_]")
+# also what NFKC makes of the half-width ｡), the dot a guard meant. The hyphen counts as typed on a
+# Chinese keyboard too: the dashes of gateway/typed.py DASHES (— or —— in Chinese punctuation
+# mode, – from a phone's keyboard or WeChat), which NFKC leaves as they are.
+_SEPARATORS = re.compile(r"[\s·・‧∙⋅•.。\-_‐‑‒–—―]")
 
 
 def _visible(text: str) -> str:
@@ -122,7 +124,8 @@ def _cleaned(text: str) -> str:
 # A serial never holds I or O (LETTERS), so there a guard's I is the digit 1 and O is 0: what he read
 # off a dirty plate. L is a serial's letter, so only l written small (which looks like 1) is read as
 # 1, before upper-casing. O is an office letter (粤O), so the office letter keeps it.
-_SERIAL_DIGITS = str.maketrans({"I": "1", "i": "1", "l": "1", "O": "0", "o": "0"})
+# 〇 (U+3007, the Chinese numeral zero a Chinese input method gives for "ling") is the 0 he meant.
+_SERIAL_DIGITS = str.maketrans({"I": "1", "i": "1", "l": "1", "O": "0", "o": "0", "〇": "0"})
 
 
 def serial_as_digits(text: str) -> str:
@@ -138,6 +141,42 @@ def serial_as_digits(text: str) -> str:
     if office and office in OFFICE_LETTERS and first not in SPECIAL_PREFIXES:
         start += 1
     return (raw[:start] + raw[start:].translate(_SERIAL_DIGITS)).upper()
+
+
+# A green new-energy small car's plate without its province: the office letter, D or F (the energy
+# kind of the plates first issued, the most on the road) and five characters. 苏ED12345 typed or
+# imported as ED12345 fits the army's format whole (two letters, five digits), and was taken for
+# an army car (Review 67 G1): the resident's car let in as a stranger, counted twice. An army plate
+# has its separator after the two letters (VA·12345), so written with one it is the army's.
+_PROVINCE_LEFT_OUT = re.compile(f"[{LETTERS}][DF][0-9]{{5}}")
+ARMY_SEPARATOR = "-"
+
+
+def province_left_out(text: str) -> bool:
+    """Whether `text`, as a person typed or imported it, reads as a green new-energy plate without
+    its province rather than an army plate: it is an army plate's two letters and five digits
+    (normalize), the second letter D or F, with no separator after the letters (ED12345, E·D12345).
+    ED-12345, ED·12345 or ED 12345 is the army plate. Not for the recognizer's readings (it never
+    offers an army plate) nor a plate as the gateway stores it (the separator dropped)."""
+    if _PROVINCE_LEFT_OUT.fullmatch(normalize(text)) is None:
+        return False
+    raw = _visible(unicodedata.normalize("NFKC", text)).strip()
+    kept = 0
+    for i, char in enumerate(raw):
+        if _SEPARATORS.fullmatch(char) is None:
+            kept += 1
+            if kept == 2:  # the second letter: five digits follow, so raw[i + 1] exists
+                return _SEPARATORS.fullmatch(raw[i + 1]) is None
+    return False
+
+
+def as_written(plate: str) -> str:
+    """A stored plate as a person writes it so that province_left_out takes it back: an army plate
+    that would read as a green plate without its province with ARMY_SEPARATOR after its letters
+    (ED12345 as ED-12345, what `gateway export` writes); any other plate as it is."""
+    if _PROVINCE_LEFT_OUT.fullmatch(plate) is None:
+        return plate
+    return f"{plate[:2]}{ARMY_SEPARATOR}{plate[2:]}"
 
 
 def formats_of(text: str) -> list[PlateFormat]:

@@ -130,7 +130,8 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_imported(
     assert main(["import", "-c", str(config), *map(str, files)]) == EX_DATAERR
     err = capsys.readouterr().err
     assert "nothing was imported" in err
-    assert "cars.csv:3: plate: '皖A1234I' is not a Chinese licence plate" in err
+    assert "cars.csv:3: plate: '皖A1234I' has the letter O or I" in err  # and the plate meant (Review 67 G2)
+    assert "with the digits 0 and 1 it is 皖A12341" in err
     assert "cars.csv:4: class: 'truck' is not one of car, motorcycle, bicycle" in err
     assert "cars.csv:5: 皖A12345 repeats line 2" in err
     assert "cars.csv:6: plate: '皖AMZ21D' has more than 2 letters after the office letter" in err

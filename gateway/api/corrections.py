@@ -31,7 +31,7 @@ from gateway.errors import Conflict, NotFound, Refused
 from gateway.events import AccessEvent
 from gateway.store.audit import audit
 from gateway.store.corrections import Correction, correct_plate
-from gateway.store.csv_rows import RowError, plate_value
+from gateway.store.csv_rows import ProvinceLeftOut, RowError, plate_value
 from gateway.store.holds import REFUSED_JUST_NOW, car_held_sql
 from gateway.store.neighbour_rows import not_neighbours_sql
 from gateway.store.tickets import (
@@ -123,10 +123,10 @@ class CorrectionDone(BaseModel):
     summary="Correct a misread plate: the plate the car carries (audited; a temporary car's stay follows)",
     response_model=CorrectionDone,
 )
-def correct(event_id: EventId, body: PlateIn, who: User, app: App) -> CorrectionDone:
+def correct(event_id: EventId, body: PlateIn, who: User, app: App, db: Db) -> CorrectionDone:
     no_plate = says_no_plate(body.plate)
     ticket = None if no_plate else as_ticket_or_number(body.plate)
-    plate = body.plate if no_plate else _typed(body.plate) if ticket is None else ticket
+    plate = body.plate if no_plate else _typed(body.plate, db, event_id) if ticket is None else ticket
     gw = app.gw
     at = gw.now()
 
@@ -164,6 +164,7 @@ def type_plate(
     body: TypedPlateIn,
     who: User,
     app: App,
+    db: Db,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     gw = app.gw
@@ -175,7 +176,9 @@ def type_plate(
     no_plate = body.no_plate or says_no_plate(body.plate)
     if not (no_plate or body.plate.strip()):
         raise ApiError(422, "invalid_plate", "no plate was typed", "type the plate, or tap 无牌车 No plate")
-    typed = None if no_plate else _ticket_typed(body.plate, rules) or _typed(body.plate)
+    typed = (
+        None if no_plate else _ticket_typed(body.plate, rules) or _typed(body.plate, db, body.corrected_event)
+    )
     at = gw.now()
 
     def prepare(conn: sqlite3.Connection) -> Presented:
@@ -573,7 +576,18 @@ def _ticket_of(conn: sqlite3.Connection, lanes: dict[str, LaneRules], event_id: 
     )
 
 
-def _typed(text: str) -> str:
+# The plate an access record stands under now: its latest correction, else the plate it was decided on.
+_RECORD_PLATE = """
+SELECT coalesce((SELECT c.plate FROM latest_plate_corrections c WHERE c.event_id = :event),
+                (SELECT l.value FROM access_log l WHERE l.event_id = :event AND l.kind = 'plate'))
+"""
+
+
+def _typed(text: str, db: sqlite3.Connection, event_id: str | None = None) -> str:
+    """A plate a guard typed, as stored; 422 `invalid_plate` saying what to fix. An army plate the
+    store holds as ED12345 is taken so for record `event_id` standing under it: the page fills the
+    correction dialog in with it, and decides the car again on the plate the correction answered
+    (live.js); typed fresh, ED12345 is a green plate's province left out (ED-12345 the army's)."""
     if as_ticket(text) is not None:
         raise ApiError(
             422,
@@ -584,6 +598,10 @@ def _typed(text: str) -> str:
         )
     try:
         return plate_value(text, "plate")
+    except ProvinceLeftOut as exc:
+        if event_id is not None and db.execute(_RECORD_PLATE, {"event": event_id}).fetchone()[0] == exc.plate:
+            return exc.plate
+        raise ApiError(422, "invalid_plate", str(exc), exc.fix, data=exc.data) from exc
     except RowError as exc:
         fix = "type the plate as it is on the car, e.g. 豫A12345"
         raise ApiError(422, "invalid_plate", str(exc), fix) from exc

@@ -80,7 +80,7 @@ def materials_out(
             plate = plate_value(body.plate)
         except RowError as exc:
             fix = "type the plate as on the car, e.g. 皖A12345"
-            raise ApiError(422, "invalid_plate", f"plate: {exc}", fix) from exc
+            raise ApiError(422, "invalid_plate", f"plate: {exc}", fix, data=exc.data) from exc
     gw = app.gw
     # Sent again after a lost answer, the materials were recorded twice and the owner told twice:
     # the repeat is answered the record already made.

@@ -57,7 +57,7 @@ from gateway.web.audit_words import (
 )
 from gateway.web.i18n import TEXTS, js_texts, translator
 from gateway.web.qr import qr_svg
-from plates.grammar import PROVINCES
+from plates.grammar import PROVINCES, serial_as_digits
 from plates.grammar import normalize as normalize_plate
 
 log = logging.getLogger(__name__)
@@ -671,15 +671,18 @@ def _car_searched(text: str) -> tuple[str, ...]:
     one (无牌-0303, a long ticket's first line on the LED; 0303-1) as the ticket is stored, with its
     dashes, which the plate grammar's reading drops; else the plate as the grammar reads it (粤B12).
     Digits alone that are a ticket's number are a plate's piece too (030301 in 使030301): both are
-    searched."""
+    searched. A plate, or a piece, with an I or O in its serial is searched with them read as 1 or
+    0 as well (苏E1OOO1 finds 苏E10001, as the lookup reads it: registry.search)."""
     if says_no_plate(text) or _NO_PLATE_IN_ENGLISH.fullmatch(typed(text)):
         return (PREFIX,)
     plate = normalize_plate(text)
     ticket = as_ticket_or_number(text)
     if ticket is not None:
         return (ticket, plate) if _DIGITS.fullmatch(typed(text)) else (ticket,)
-    piece = ticket_piece(text) or plate
-    return (piece,) if piece else ()
+    piece = ticket_piece(text)
+    if piece:
+        return (piece,)
+    return tuple(p for p in dict.fromkeys((plate, serial_as_digits(text))) if p)
 
 
 @router.get("/occupancy", response_class=HTMLResponse)

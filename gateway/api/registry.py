@@ -36,6 +36,7 @@ from gateway.store.card_forms import register_ten_digits, typed_readings
 from gateway.store.card_lists import card_given_warning
 from gateway.store.csv_rows import (
     TEXT_RULES,
+    ProvinceLeftOut,
     RowError,
     card_digits,
     card_value,
@@ -169,6 +170,8 @@ def _value(kind: str, text: str, field: str = "value", digits: int | None = None
     if kind == "plate":
         try:
             return plate_value(text, field)
+        except ProvinceLeftOut as exc:
+            raise ApiError(422, "invalid_plate", str(exc), exc.fix, fields=[field], data=exc.data) from exc
         except RowError as exc:
             fix = "type the plate as it is on the car, e.g. 豫A12345"
             raise ApiError(422, "invalid_plate", str(exc), fix, fields=[field]) from exc

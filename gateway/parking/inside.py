@@ -49,11 +49,13 @@ from gateway.parking.desk_checks import typed_plate
 from gateway.privacy import mask_numbers_in
 from gateway.site import Site
 from gateway.store.audit import audit
+from gateway.store.csv_rows import ProvinceLeftOut
 from gateway.store.lookup import OWN_HOUSEHOLD_FIRST, SLOT_PREFERENCE, lookup, subject_of
 from gateway.store.outbox import enqueue
 from gateway.store.parking import ParkingError, handover, void_charge
 from gateway.store.tickets import next_ticket
 from gateway.timefmt import FORMS, gives_offset, parse_local, to_db
+from plates.grammar import province_left_out
 
 CLASSES = ("car", "motorcycle", "bicycle")
 # The lane an entry at `entered_at` is decided at: no lane of the config (its hours, its class).
@@ -299,7 +301,13 @@ def typed_car_plate(text: str) -> str:
             code="invalid_plate",
         )
     not_a_ticket(text)
-    return typed_plate(text)
+    plate = typed_plate(text)
+    if province_left_out(text):  # ED12345 for 苏ED12345: recorded so, the car is inside twice
+        left_out = ProvinceLeftOut("plate", text, plate)
+        raise ParkingError(
+            str(left_out), fix=left_out.fix, status=422, code="invalid_plate", data=left_out.data
+        )
+    return plate
 
 
 def not_a_ticket(text: str) -> None:

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from gateway.errors import GatewayError
 from gateway.store.spreadsheet import BOM, as_cell
 from gateway.timefmt import last_day, parse_local
+from plates.grammar import as_written
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -96,6 +97,10 @@ def _export(db: sqlite_utils.Database, sql: str, path: Path, tz: ZoneInfo) -> in
 def _cell(column: str, value: object, tz: ZoneInfo) -> object:
     if value is None:
         return ""
+    # An army plate stored as ED12345 is written ED-12345: import takes ED12345 for a green plate
+    # typed without its province (grammar.province_left_out) and would refuse the export.
+    if column in ("plate", "plates") and isinstance(value, str):
+        return as_cell(";".join(as_written(plate) for plate in value.split(";")))
     if column in _ENDS and isinstance(value, str) and value:
         return _end(value, tz)
     if column in _TIMES and isinstance(value, str) and value:

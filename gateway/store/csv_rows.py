@@ -25,7 +25,17 @@ from gateway.quoting import quoted, requoted
 from gateway.store.csv_file import SAVE_AS_UTF8
 from gateway.store.spreadsheet import from_cell
 from gateway.timefmt import FORMS, gives_offset, parse_end, parse_local, to_db, typed_day
-from plates.grammar import MAX_SERIAL_LETTERS, is_plate, normalize, over_letter_cap
+from gateway.typed import typed
+from plates.grammar import (
+    ARMY_SEPARATOR,
+    MAX_SERIAL_LETTERS,
+    as_written,
+    is_plate,
+    normalize,
+    over_letter_cap,
+    province_left_out,
+    serial_as_digits,
+)
 
 KINDS: dict[str, tuple[set[str], set[str]]] = {
     # kind: (required columns, optional columns), in the order an import writes them: a row names
@@ -62,6 +72,9 @@ TEXT_RULES: dict[str, tuple[bool, int]] = {
 
 
 class RowError(ValueError):
+    # What a page words the refusal with besides its code (ApiError's data), where it has words.
+    data: dict[str, str] | None = None
+
     def __init__(self, column: str, message: str):
         self.column = column
         super().__init__(message)
@@ -251,18 +264,81 @@ def _period(row: dict[str, str], tz: ZoneInfo) -> tuple[str | None, str | None]:
 
 
 def plate_value(text: str, column: str = "plate") -> str:
+    """A plate a person typed or imported, as the store keeps it: RowError saying what to fix, and
+    ProvinceLeftOut for a green plate without its province that would be taken for an army plate
+    (grammar.province_left_out: ED12345 for 苏ED12345; the army's is written ED-12345)."""
+    plate = stored_plate(text, column)
+    if province_left_out(text):
+        raise ProvinceLeftOut(column, text, plate)
+    return plate
+
+
+def stored_plate(text: str, column: str = "plate") -> str:
+    """A plate that names one the store holds, as it holds it (a delete's key, a car's previous
+    plate, a record's own plate sent back by a page): plate_value's check without the province's,
+    so an army plate stored as ED12345 is named so."""
     plate = normalize(text)
     if not plate:
         raise RowError(column, "is empty")
     if is_plate(plate):
         return plate
-    if over_letter_cap(plate):
-        raise RowError(
-            column,
-            f"{quoted(text)} has more than {MAX_SERIAL_LETTERS} letters after the office "
-            "letter, which no plate has: check it against the car",
+    raise RowError(column, _not_a_plate(text, plate, column))
+
+
+class ProvinceLeftOut(RowError):
+    """A green new-energy plate typed or imported without its province (grammar.province_left_out).
+    `plate`: as the store would keep it (ED12345); `data`: what the guard page words it with
+    (err.invalid_plate.data: the plate and the army's spelling)."""
+
+    def __init__(self, column: str, text: str, plate: str):
+        self.plate = plate
+        self.data = {"plate": plate, "army": as_written(plate)}
+        self.fix = (
+            f"type the province on the plate first (e.g. 苏{plate}), or the army plate as {as_written(plate)}"
         )
-    raise RowError(column, f"{quoted(text)} is not a Chinese licence plate (e.g. 皖A12345, 粤BD12345)")
+        super().__init__(
+            column,
+            f"{quoted(text)} reads as a green new-energy plate without its province (such as "
+            f"苏{plate}): type the province on the plate first; an army plate is written with "
+            f"'{ARMY_SEPARATOR}' after its two letters: {as_written(plate)}",
+        )
+
+
+# Two plates typed in one cell or field, between them what a person puts between words: spaces, a
+# slash (full-width ／ is one after NFKC) or a backslash.
+_TWO_PLATES = re.compile(r"[\s/\\]+")
+
+
+def _not_a_plate(text: str, plate: str, column: str) -> str:
+    """Why `text` (normalized: `plate`) is no plate, with what to fix where the mistake is one
+    people make: the letter O or I for 0 or 1 (the guard page's err.invalid_plate says it too), a '?'
+    Excel's "CSV" wrote for a dot GBK lacks, two plates in one cell."""
+    said = quoted(text)
+    if over_letter_cap(plate):
+        return (
+            f"{said} has more than {MAX_SERIAL_LETTERS} letters after the office letter, which no "
+            "plate has: check it against the car"
+        )
+    digits = serial_as_digits(text)
+    if is_plate(digits):
+        return (
+            f"{said} has the letter O or I (or 〇) in its number, which no plate's number holds: "
+            f"with the digits 0 and 1 it is {digits}; check it against the car"
+        )
+    if "?" in text:
+        return (
+            f"{said} has a '?', what Excel writes when it saves \"CSV\" for a character GBK lacks "
+            f"(the dot • of 京A•12345): {SAVE_AS_UTF8}, or leave the dot out"
+        )
+    pieces = [normalize(piece) for piece in _TWO_PLATES.split(typed(text)) if piece]
+    if len(pieces) > 1 and all(is_plate(piece) for piece in pieces):
+        apart = (
+            f"separate them with ';' ({';'.join(pieces)})"
+            if column == "plates"
+            else "give each car its own row"
+        )
+        return f"{said} is {len(pieces)} plates in one cell: {apart}"
+    return f"{said} is not a Chinese licence plate (e.g. 皖A12345, 粤BD12345)"
 
 
 def card_value(text: str, digits: int | None = None) -> str:

@@ -37,6 +37,7 @@ from gateway.store.csv_rows import (
     parse_slot,
     parse_vehicle,
     plate_value,
+    stored_plate,
     whole_number,
 )
 from gateway.store.passes import FIELDS as VISITOR_FIELDS
@@ -213,7 +214,8 @@ def parse_key(entry: Any) -> tuple[str, tuple[str, ...]]:
         raise EntryError(f"a {kind} delete has exactly the text field(s) {list(names)}")
     try:
         if kind == "vehicle":
-            return kind, (plate_value(entry["plate"]),)
+            # It names a car the store holds, as stored: an army plate sent as ED12345 is struck off.
+            return kind, (stored_plate(entry["plate"]),)
         if kind == "card":
             return kind, (card_value(entry["card"]),)
     except RowError as exc:
@@ -269,7 +271,7 @@ def _vehicle(row: dict[str, str], tz: ZoneInfo) -> VehicleRow:
     previous = _text(row, "previous_plate")
     if not previous:
         return vehicle
-    old = plate_value(previous, "previous_plate")
+    old = stored_plate(previous, "previous_plate")
     if old == vehicle.plate:
         raise RowError(
             "previous_plate",

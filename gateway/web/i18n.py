@@ -686,6 +686,13 @@ TEXTS: dict[str, tuple[str, str]] = {
         "车牌格式不对，请按车上的车牌填写（如 皖A12345，号码中不含字母 I、O）",
         "Not a valid plate: type it as it is on the car (e.g. 皖A12345; no I or O in its number)",
     ),
+    # A green new-energy plate typed without its province (ED12345 for 苏ED12345), which reads as an
+    # army plate: the refusal's data names it and the army's spelling (csv_rows.ProvinceLeftOut).
+    "err.invalid_plate.data": (
+        "{plate} 缺少省份：新能源车牌请连省份一起填写（如 苏{plate}）；军车车牌请在两个字母后加“-”：{army}",
+        "{plate} has no province: type a green new-energy plate with its province (e.g. 苏{plate}); "
+        "an army plate with a '-' after its two letters: {army}",
+    ),
     "err.invalid_request": (
         "填写的内容格式不对，请检查后重试",
         "Something typed is not valid; check and try again",
