@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import glob
 import logging
 import os
 import pwd
@@ -144,7 +145,8 @@ def _refuse_lost(path: Path) -> None:
     (fsck on a failing SD card puts what it finds damaged in lost+found), not a new install. Made
     anew, it was taken for a new install (an INFO line): no accounts, no register, no cars parked,
     and the nightly `gateway backup` wrote that empty database over the good copies. Refused, exit
-    78 (StorageError), by every command that would make it: the service, backup, user add, import."""
+    78 (StorageError), by every command that would make it: the service, backup, user add, import.
+    The lost database's -wal and -shm, left behind, are moved aside first (_set_aside_wal)."""
     high_water = path.parent / HIGH_WATER_NAME
     if not high_water.exists():
         return
@@ -153,13 +155,51 @@ def _refuse_lost(path: Path) -> None:
         "here: it was lost (a failing SD card's fsck puts damaged files in lost+found), and a new empty "
         "one would be taken for it (no accounts, register or cars parked; the nightly backup would copy "
         "it over the good ones)",
-        fix=_lost_database_fix(path),
+        fix=_lost_database_fix(path, _set_aside_wal(path)),
     )
 
 
-def _lost_database_fix(path: Path) -> str:
+def _set_aside_wal(path: Path) -> str:
+    """The lost database's -wal and -shm, renamed `<name>.lost-<time>` beside it (never deleted), and
+    what the refusal says of them. Left where they were, SQLite took them for those of the backup's
+    copy installed in the database's place and wrote the lost database's last pages into it: the
+    restored database was damaged (Review 67 H1). Only the lost database itself can use them."""
+    left = [path.with_name(f"{path.name}-{end}") for end in ("wal", "shm")]
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    try:
+        for f in left:
+            if f.exists():
+                f.rename(f.with_name(f"{f.name}.lost-{stamp}"))
+    except OSError:  # the fix gives the command instead
+        moves = "; ".join(
+            f"sudo mv {shlex.quote(str(f))} {shlex.quote(f'{f}.lost')}" for f in left if f.exists()
+        )
+        return (
+            f"first move the lost database's {path.name}-wal and -shm aside, or SQLite writes them into "
+            f"the restored copy and damages it: {moves}; then "
+        )
+    # Those of this loss: moved now, or by the refusal before (a later command, a second start).
+    moved = sorted(
+        path.parent.glob(f"{glob.escape(path.name)}-*.lost-*"), key=lambda f: f.name.split(".lost-")[1]
+    )
+    newest = [f for f in moved if f.name.endswith(moved[-1].name.split(".lost-")[1])] if moved else []
+    if not newest:
+        return ""
+    back = "; ".join(
+        f"sudo mv {shlex.quote(str(f))} {shlex.quote(str(f.with_name(f.name.split('.lost-')[0])))}"
+        for f in newest
+    )
     return (
-        f"restore {path.name} from the newest backup (README, *Files lost to fsck*): sudo install -o "
+        f"the lost database's {path.name}-wal and -shm were moved aside, as "
+        f"{' and '.join(f.name for f in newest)}: left in place, SQLite would have written them into the "
+        f"restored copy and damaged it (to put back the lost {path.name} itself from lost+found instead, "
+        f"put them back with it: {back}); "
+    )
+
+
+def _lost_database_fix(path: Path, aside: str = "") -> str:
+    return (
+        f"{aside}restore {path.name} from the newest backup (README, *Files lost to fsck*): sudo install -o "
         f"{SERVICE_USER} -g {SERVICE_USER} -m 600 BACKUP/{path.name} {path}, then start the service "
         f"(leave {HIGH_WATER_NAME} where it is: by it the copy's records go up in a new stream); only to "
         f"start anew on purpose, with an empty database, move {path.parent / HIGH_WATER_NAME} aside "
