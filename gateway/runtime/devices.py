@@ -322,12 +322,17 @@ def _opencv(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) ->
 
     assert isinstance(device, cfgdev.CameraDevice)
     reader = None
+    frames = h  # the health the camera's stream tells of its frames
     if device.plates and build.lane_types.get(device.lane) == "vehicle":
         reader = _plate_reader(device, h)
         if reader is None:
-            return  # offline, its alarm raised at start: the lane goes on without the camera
+            # Offline with the model's error, its alarm raised at start: the camera goes on without
+            # reading plates, its snapshots and clips (the evidence of each opening by hand) with it.
+            # Dropped, its lane kept none (Review 67 H2). Its stream tells a health of its own, which
+            # its frames would otherwise bring online, the model's alarm cleared.
+            frames = DeviceHealth(h.device, h.kind, h.lane, h.driver, logged=False)
     camera = OpenCvCamera(
-        h,
+        frames,
         device.url,
         max_frame_age_s=device.max_frame_age_s,
         read_mode=device.read_mode,
@@ -337,10 +342,13 @@ def _opencv(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) ->
         reconnect_max_s=device.reconnect_max_s,
         fps=device.fps,
     )
-    h.details = lambda: {
-        "frame_age_s": _rounded(camera.frame_age()),
-        "read_age_s": _rounded(camera.read_age()),
-    }
+    h.details = lambda: (
+        {
+            "frame_age_s": _rounded(camera.frame_age()),
+            "read_age_s": _rounded(camera.read_age()),
+        }
+        | _stream(frames, h)
+    )
     if reader is not None:
         camera.attach(reader, reader.annotate)
         reader.watched_by(camera)
@@ -356,12 +364,22 @@ def _opencv(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) ->
         )
 
 
+def _stream(frames: DeviceHealth, h: DeviceHealth) -> dict[str, object]:
+    """A camera that reads no plates for want of its model, in its health: its stream's own state
+    and counts (frames, drops), the health itself saying the model's error."""
+    if frames is h:
+        return {}
+    report = frames.snapshot()
+    return {"stream": {k: report[k] for k in ("online", "last_seen", "last_error", "counters")}}
+
+
 def _plate_reader(device: cfgdev.CameraDevice, h: DeviceHealth) -> PlateReader | None:
     """The camera's plate reader, or None where the plate model does not load (lost to fsck on a
     failing card, a package half installed): the camera is marked offline with the model's error
-    (its device_offline alarm, on the pages and at the centre), and the gateway runs without it.
-    Raised, ModelError stopped the whole gateway, cards, typed plates and relays with it, and
-    systemd restarted it every 2 s for ever."""
+    (its device_offline alarm, on the pages and at the centre), reads no plates, and keeps its
+    snapshots and clips (_opencv); the gateway runs without the reader. Raised, ModelError stopped
+    the whole gateway, cards, typed plates and relays with it, and systemd restarted it every 2 s
+    for ever."""
     from gateway.runtime.plate_reading import PlateReader
     from plates.model import ModelError
     from plates.recognizer import Recognizer
@@ -371,8 +389,8 @@ def _plate_reader(device: cfgdev.CameraDevice, h: DeviceHealth) -> PlateReader |
         return PlateReader(device.roi, Recognizer(backend=device.plate_backend))
     except ModelError as exc:
         log.error(
-            "camera %s reads no plates: %s; it stays offline until the model loads (cards, typed "
-            "plates, relays and the guard pages work) fix=%s",
+            "camera %s reads no plates: %s; it stays offline until the model loads (its snapshots and "
+            "clips, cards, typed plates, relays and the guard pages work) fix=%s",
             device.id,
             exc,
             MODEL_FIX,
