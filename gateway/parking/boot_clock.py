@@ -22,6 +22,12 @@ A boot clock set far past the newest time the database knew before the boot (far
 first answer, 2035 for 2025, or one that came before the service started) is re-dated all the
 same, but alarmed and paused as a running clock's step is (Operations._far_set): that time is kept
 in the marker (Boot.known_before) until it is told, so a restart within the boot tells it once.
+That time is the last heartbeat alone where there is one: a car let in while the clock read 2035
+leaves its record dated so after the clock is set right, and the next boot on the same bad answer
+was not far past it (Review 67 I1). A reboot during the pause of a clock far ahead (this one, or a
+running clock's step far ahead) judges its boot by the time known before that clock (Boot.far_from,
+kept in the marker across the reboot until the pause is over), not by the heartbeats written on it:
+the clock still ahead at that reboot is alarmed and paused again.
 """
 
 from __future__ import annotations
@@ -169,11 +175,15 @@ def first_of_boot(
     set_unkept = False  # set, by a version that kept no clock_set_at
     same = False  # the marker is this boot's: what it knew before the boot is kept there
     known_before = None
+    far_from = None  # this boot's pause of a clock far ahead (kept by a restart)
+    carried = None  # the boot before's, not over as it ended: this boot is judged by it
     alarms: tuple[StepAlarm, ...] = ()
     try:
         kept = json.loads((data_dir / BOOT_MARKER).read_text())
         alarms = _kept_alarms(kept)  # the box's clock stepped, whichever database was in
         other = kept.get("database") is not None and kept.get("database") not in ran
+        if not other:
+            carried = _kept_time(kept, "far_from")
         if other and boot and kept.get("boot") == boot:
             log.warning(
                 "%s describes another database (stream %s, which this one never ran: a copy put in "
@@ -196,8 +206,8 @@ def first_of_boot(
             clock_set_at = None if kept.get("clock_set_at") is None else float(kept["clock_set_at"])
             nudged = kept.get("nudged") is True
             same = True
-            known = kept.get("known_before")
-            known_before = float(known) if isinstance(known, int | float) else None
+            known_before = _kept_time(kept, "known_before")
+            far_from, carried = carried, None
             set_unkept = state == "set" and "clock_set_at" not in kept
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass
@@ -216,6 +226,7 @@ def first_of_boot(
         nudged=nudged,
         database=database,
         known_before=known_before,
+        far_from=far_from,
     )
     if set_unkept:
         found = _set_when(db_path, found)
@@ -227,7 +238,9 @@ def first_of_boot(
     with closing(open_read_only(db_path, 10)) as conn:
         ids = {table: kept_ids.get(table) or _first_row(conn, table, kept_ids) for table in BOOT_TABLES}
         if not same:
-            found = replace(found, known_before=_newest_known(conn))
+            newest = _newest_known(conn)
+            before = newest if carried is None or newest is None else min(newest, carried)
+            found = replace(found, known_before=before)
         if older_open is None:
             # A marker of this boot an older version wrote (upgraded before NTP set the clock):
             # the older alarms cleared since the boot, on its clock, were open as it booted too.
@@ -281,6 +294,12 @@ def _set_when(db_path: Path, boot: Boot) -> Boot:
 # How versions before the one-list re-dating named the boot's first rows, kept through an upgrade
 # within the boot (the service restarted on the stale clock: its rows are still to be re-dated).
 _OLDER_MARKS = {"alarms": "first_alarm", "stays": "first_stay"}
+
+
+def _kept_time(kept: dict[str, Any], key: str) -> float | None:
+    """A time the marker keeps (epoch seconds), or None."""
+    value = kept.get(key)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _kept_ids(kept: dict[str, Any]) -> dict[str, int]:
@@ -428,6 +447,7 @@ def keep_boot(data_dir: Path, boot: Boot, alarms: Sequence[StepAlarm] = ()) -> N
         "nudged": boot.nudged,
         "database": boot.database,
         "known_before": boot.known_before,
+        "far_from": boot.far_from,
         "clock_alarms": [{"text": a.text.stored(), "seen": a.seen.isoformat()} for a in alarms],
     }
     try:
@@ -447,11 +467,12 @@ def _streams_of(db_path: Path) -> tuple[str, ...]:
 
 def _newest_known(conn: sqlite3.Connection) -> float | None:
     """The newest time the database knew as this boot began (epoch seconds; None: a new one): its
-    last heartbeat, or its newest access record (a version before heartbeats), whichever is later.
-    Read before this boot writes either."""
+    last heartbeat, or, on a database with none (a version before heartbeats), its newest access
+    record. The heartbeat alone where there is one: rewritten each minute, it is right again once
+    a clock far ahead is set right, while the cars let in on that clock keep its dates. Read
+    before this boot writes either."""
     (newest,) = conn.execute(
-        "SELECT max(coalesce((SELECT at FROM gateway_heartbeat WHERE id = 1), ''), "
-        "coalesce((SELECT max(at) FROM access_log), ''))"
+        "SELECT coalesce((SELECT at FROM gateway_heartbeat WHERE id = 1), (SELECT max(at) FROM access_log))"
     ).fetchone()
     at = from_db(newest)
     return None if at is None else at.timestamp()
@@ -547,16 +568,24 @@ class BootClock:
             return None
         return datetime.fromtimestamp(known, UTC).astimezone(now.tzinfo) if known is not None else None
 
-    def distrust(self, stepped: float, until: float, alarm: StepAlarm) -> None:
+    def distrust(self, stepped: float, until: float, alarm: StepAlarm, far_from: float | None = None) -> None:
         """The wall clock, stepped at `stepped`, is not to be trusted until `until` (monotonic),
         across restarts of the service within the boot; the step's `alarm` is kept to raise, with
         the pause and the new clock in one write. A step during the pause (its correction) extends
         it, and the rounds to judge after it still begin at the first step. The boot's clock is
         judged then: what the database knew before the boot is not looked at again (far_set), so
-        that a restart of the service within the boot does not alarm it twice."""
+        that a restart of the service within the boot does not alarm it twice. `far_from`: the
+        clock is far ahead of that time (epoch seconds), which a reboot before the pause is over
+        judges its boot by (the earliest such, for a pause two of them began)."""
         paused_since = stepped if self.boot.paused_since is None else self.boot.paused_since
+        kept = self.boot.far_from
+        far = kept if far_from is None else far_from if kept is None else min(kept, far_from)
         self.boot = replace(
-            self._with_clock(), trusted_from=until, paused_since=paused_since, known_before=None
+            self._with_clock(),
+            trusted_from=until,
+            paused_since=paused_since,
+            known_before=None,
+            far_from=far,
         )
         self.alarms.append(alarm)
         self._keep()
@@ -586,6 +615,13 @@ class BootClock:
 
     def trusted(self, mono: float) -> bool:
         return mono >= self.boot.trusted_from
+
+    def pause_over(self, mono: float) -> None:
+        """The pause of a clock far ahead is over (the gateway trusts the clock as it is): a later
+        boot is judged by the heartbeats again, not by the time known before that clock."""
+        if self.boot.far_from is not None and self.trusted(mono):
+            self.boot = replace(self.boot, far_from=None)
+            self._keep()
 
     def may_be_stale(self, mono: float) -> bool:
         """Whether the wall clock may still be the stale one the box booted on: no step has set it

@@ -30,7 +30,7 @@ from gateway.config.models import SiteConfig
 from gateway.core.windows import Window
 from gateway.fault_log import FaultLog
 from gateway.parking import retention as plan
-from gateway.parking.boot_clock import BootClock, StepAlarm
+from gateway.parking.boot_clock import BOOT_CLOCK_FAR, BootClock, StepAlarm
 from gateway.parking.operations_base import (
     BACKFILL_DAYS,
     RESTART_GRACE,
@@ -176,6 +176,7 @@ class Operations(RetentionAndDiskGuard, RepairDeadlines, UnfinishedImports):
         if stepped is not None and self._kept is not None:
             self._unmoved += stepped.by  # the start moved with the clock: its stretch with it (_alive)
         self._mistrust(stepped, mono)
+        self.clock.pause_over(mono)
         steps: list[tuple[str, Callable[[datetime], object]]] = [
             ("redate", self._redate),
             ("far", self._far_set),  # after the re-dating: the step that set the boot clock is done
@@ -299,7 +300,9 @@ class Operations(RetentionAndDiskGuard, RepairDeadlines, UnfinishedImports):
             "pause_hours": pause,
         }
         alarm = StepAlarm(AlarmText("clock_stepped", params), step.now)
-        self.clock.distrust(mono, mono + CLOCK_CONFIRM.total_seconds(), alarm)
+        # far ahead: a reboot in the pause, the clock still so, is judged by the time before it
+        far_from = (step.now - step.by).timestamp() if step.by > BOOT_CLOCK_FAR else None
+        self.clock.distrust(mono, mono + CLOCK_CONFIRM.total_seconds(), alarm, far_from)
 
     def _far_set(self, now: datetime) -> None:
         """The clock this boot runs on is far past what the database knew before it
@@ -332,7 +335,7 @@ class Operations(RetentionAndDiskGuard, RepairDeadlines, UnfinishedImports):
             "pause_hours": pause,
         }
         alarm = StepAlarm(AlarmText("clock_stepped.boot", params), now)
-        self.clock.distrust(mono, mono + CLOCK_CONFIRM.total_seconds(), alarm)
+        self.clock.distrust(mono, mono + CLOCK_CONFIRM.total_seconds(), alarm, before.timestamp())
 
     def _clock_alarms(self, now: datetime) -> None:
         """Raise the clock_stepped alarms kept (an event: acknowledging it closes it), each as of when

@@ -98,7 +98,10 @@ class Boot:
     database these rows are in, by its outbox stream (None: one without streams). And the newest
     time the database knew before this boot (its last heartbeat, or newest access record; epoch
     seconds), until the clock this boot runs on is found far past it and alarmed (None: nothing to
-    judge it by, or told; gateway/parking/boot_clock.py far_past)."""
+    judge it by, or told; gateway/parking/boot_clock.py far_past). And, once a clock far ahead is
+    alarmed (that boot's, or a running clock's step), the newest time known before it (epoch
+    seconds), until its pause is over: a reboot meanwhile judges its boot by it, not by the
+    heartbeats the clock ahead wrote (None: no such pause)."""
 
     id: str
     first: dict[str, int]
@@ -115,6 +118,7 @@ class Boot:
     nudged: bool = False
     database: str | None = None
     known_before: float | None = None
+    far_from: float | None = None
 
     def tap_time(self, tap_id: int, at: datetime) -> datetime:
         """When a tap was really made: its time as recorded, moved by the steps of the clock since."""
