@@ -18,7 +18,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 
 from gateway.api.deps import Db, guard_app
 from gateway.api.errors import ApiError
-from gateway.store.accounts import Role, session_account, token_role
+from gateway.store.accounts import Role, session_account, token_made_ahead, token_role
 
 SESSION_COOKIE = "egw_session"
 CSRF_HEADER = "x-csrf-token"
@@ -53,6 +53,16 @@ def identify(
     default_language = gw.site.config.site.language
     if token is not None:
         found = token_role(db, token, now)
+        ahead = None if found is not None else token_made_ahead(db, token, now)
+        if ahead is not None:
+            name, made = ahead
+            raise ApiError(
+                401,
+                "bad_token",
+                f"the API token {name!r} was made while the gateway's clock was ahead ({made[:10]}): "
+                "its expiry was counted from then, so it is refused now that the clock is right",
+                "make a new token on the admin page (and revoke this one)",
+            )
         if found is None:
             # A wrong token is an error, never a fall back to the cookie.
             raise ApiError(

@@ -238,7 +238,7 @@ def create_session(
     the password is checked on another connection, and an admin's change made meanwhile ended only
     the sessions there were then."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
-    record_login(conn, at, account, hours, digest(token), csrf, address)
+    record_login(conn, at, account, hours, digest(token), csrf, address, now=at)
     return token, csrf
 
 
@@ -252,12 +252,19 @@ def record_login(
     address: str = "",
     *,
     session: bool = True,
+    now: datetime | None = None,
 ) -> int:
     """A login's rows at `at`, in one transaction (create_session's): its session row, its audit
     row's id returned, the account's last login and the shift mark the login begins. `session`
     False: the audit row and the rest without a session, for a login kept in memory while storage
     took no writes whose session ended before it could be written (runtime/kept_sessions.py).
-    AccountChanged as create_session's."""
+    AccountChanged as create_session's.
+
+    `now`, a login made now (`at`): the sessions opened more than CLOCK_ALARM after it (on a clock
+    ahead, set right since) are swept too. None, a login written after it waited in memory: `at`
+    is past, and a session logged in an hour after it is the next shift's, not one of a clock
+    ahead (Review 67 I2: the next shift's guard was logged out); session_account refuses those
+    ahead of the clock anyway, and the next login made now sweeps them."""
     with transaction(conn):
         if session:
             stored = _account(conn.execute(f"{_ACCOUNT} WHERE id = ?", (account.id,)).fetchone())
@@ -267,10 +274,10 @@ def record_login(
                     f"the account {account.username!r} changed while the login was checked",
                     fix="log in again (with the new password, if an admin has just set one)",
                 )
-            swept = (to_db(at), to_db(later(at, -timedelta(hours=hours))), to_db(later(at, CLOCK_ALARM)))
-            conn.execute(
-                "DELETE FROM sessions WHERE expires_at <= ? OR created_at <= ? OR created_at > ?", swept
-            )
+            swept = (to_db(at), to_db(later(at, -timedelta(hours=hours))))
+            conn.execute("DELETE FROM sessions WHERE expires_at <= ? OR created_at <= ?", swept)
+            if now is not None:
+                conn.execute("DELETE FROM sessions WHERE created_at > ?", (to_db(later(now, CLOCK_ALARM)),))
             conn.execute(
                 "INSERT INTO sessions (token_hash, account_id, csrf, created_at, expires_at) "
                 "VALUES (?, ?, ?, ?, ?)",
@@ -386,15 +393,31 @@ def create_token(
 
 
 def token_role(conn: sqlite3.Connection, token: str, now: datetime) -> tuple[str, Role] | None:
-    """(name, role) of a live API token, or None."""
+    """(name, role) of a live API token, or None.
+
+    Nor one with an expiry made more than CLOCK_ALARM after `now`: on a clock ahead, set right
+    since, its days were counted from the wrong date (a 30-day token made while the clock read
+    2035 worked for ten years: Review 67 I3), as session_account refuses such a login. One
+    without an expiry has none to be wrong, and works on."""
     if not token.startswith(TOKEN_PREFIX):
         return None
     row = conn.execute(
         "SELECT name, role FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL "
-        "AND (expires_at IS NULL OR expires_at > ?)",
-        (digest(token), to_db(now)),
+        "AND (expires_at IS NULL OR (expires_at > ? AND created_at <= ?))",
+        (digest(token), to_db(now), to_db(later(now, CLOCK_ALARM))),
     ).fetchone()
     return (row[0], row[1]) if row else None
+
+
+def token_made_ahead(conn: sqlite3.Connection, token: str, now: datetime) -> tuple[str, str] | None:
+    """(name, when made, as stored) of a token token_role refuses for being made on a clock ahead
+    of `now` (and not revoked), so that its client is told to get a new one; None otherwise."""
+    row = conn.execute(
+        "SELECT name, created_at FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL "
+        "AND expires_at IS NOT NULL AND created_at > ?",
+        (digest(token), to_db(later(now, CLOCK_ALARM))),
+    ).fetchone()
+    return None if row is None else (str(row[0]), str(row[1]))
 
 
 def list_tokens(conn: sqlite3.Connection) -> list[dict[str, Any]]:
