@@ -36,4 +36,7 @@ def test_a_failing_step_is_said_once_and_its_recovery_once(
     for minute in range(3, 6):
         o.tick(T0 + timedelta(minutes=minute))
     said = [r.getMessage() for r in caplog.records if "step reports" in r.getMessage()]
-    assert said == ["operations step reports failed (will retry)", "operations step reports works again"]
+    assert len(said) == 2, said  # once as it fails, with why and what to do, once as it works again
+    assert said[0].startswith("operations step reports failed (will retry"), said
+    assert "fix=free disk space" in said[0], said
+    assert said[1] == "operations step reports works again"
