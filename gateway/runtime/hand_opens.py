@@ -11,8 +11,9 @@ an opening of a vehicle exit let out, on record once a relay took the opening
 (hand_lane_records.LetOutByHand), in turn behind that opening's record while it waits (write_in_turn).
 The other records that say what happened, and that the disk filling must not lose, wait here too
 and in turn (write_in_turn, kept_records.py): a device's alarm, a barrier's alarm, a guard's patrol
-tap. A record that still cannot be written at the stop is only in the journal (logged at ERROR),
-with what is left to put right by hand, if anything (OwnFix: the stay of a car let out, left open).
+tap; and a login or logout (kept_sessions.py). A record that still cannot be written at the stop
+is only in the journal (logged at ERROR), with what is left to put right by hand, if anything
+(OwnFix: the stay of a car let out, left open).
 Once storage takes writes again they are written a slice at a time (WRITE_SLICE_S), the lanes'
 decisions in between: each is a transaction and a disk flush of its own, and a card at a door once
 waited for a thousand of them (review 59f).
@@ -54,6 +55,10 @@ WRITE_SLICE_S = 0.05
 # Alarms that wait: each alarm's changes are folded (WaitingRecords._fold), at most three per alarm
 # (a device or a lane), so this bound is only reached by a site with hundreds of them all changing.
 MAX_ALARMS_WAITING = 1000
+# Logins and logouts that wait (kept_sessions.py), within a bound of their own: a shift's logins and
+# logouts on a card that failed for days neither push a guard's opening out of memory, nor they a
+# login's record (its session, kept in memory, then lived on nowhere else: Review 67 H3).
+MAX_LOGINS_WAITING = 1000
 # How long a guard's single opening waits for its record to be written before the barrier opens
 # all the same: the worker takes a record in milliseconds, unless it waits on the database (10 s
 # busy timeout, for each decision queued before it), and a guard at the gate should not.
@@ -128,6 +133,15 @@ class KeptAlarm(Protocol):
 
     @property
     def switch(self) -> Switch | None: ...
+
+
+@runtime_checkable
+class KeptLogin(Protocol):
+    """A login's or logout's record (kept_sessions.LoggedIn, LoggedOut): it waits apart from the
+    others (MAX_LOGINS_WAITING), and is told when it is lost at that bound (`lost`): a login's
+    session, kept in memory, ends with its record."""
+
+    def lost(self) -> None: ...
 
 
 @runtime_checkable
@@ -258,19 +272,35 @@ class _Handover:
         return Recorded(ref, self._record.at, self.waits or "slow")
 
 
-# Whether a kind of kept record is a KeptAlarm, by its class: isinstance on a runtime-checkable
+# The bound a kept record waits within, by its class: "alarm" (a KeptAlarm), "login" (a KeptLogin)
+# or "lane" (the others: lane records by hand, patrol taps). isinstance on a runtime-checkable
 # Protocol looks the members up each time (tens of microseconds), and every record kept scanned up
-# to two thousand that wait under the lock a lane's decision takes (a full disk's backlog: 90 ms a
+# to three thousand that wait under the lock a lane's decision takes (a full disk's backlog: 90 ms a
 # record on a PC, several times that on a Pi).
-_ALARM_KINDS: dict[type, bool] = {}
+WaitsWithin = Literal["alarm", "login", "lane"]
+_KINDS: dict[type, WaitsWithin] = {}
+
+
+def _kind(record: Kept) -> WaitsWithin:
+    kind = type(record)
+    known = _KINDS.get(kind)
+    if known is None:
+        if isinstance(record, KeptAlarm):
+            known = "alarm"
+        else:
+            known = "login" if isinstance(record, KeptLogin) else "lane"
+        _KINDS[kind] = known
+    return known
 
 
 def _is_alarm(record: Kept) -> TypeGuard[KeptAlarm]:
-    kind = type(record)
-    known = _ALARM_KINDS.get(kind)
-    if known is None:
-        known = _ALARM_KINDS[kind] = isinstance(record, KeptAlarm)
-    return known
+    return _kind(record) == "alarm"
+
+
+def _bound(kind: WaitsWithin) -> int:
+    if kind == "alarm":
+        return MAX_ALARMS_WAITING
+    return MAX_LOGINS_WAITING if kind == "login" else MAX_UNRECORDED
 
 
 def _same_alarm(record: Kept, switch: Switch) -> bool:
@@ -317,7 +347,7 @@ class WaitingRecords:
     the MQTT link's, a device's); written by the decision worker, which owns the connection
     (write_waiting). Alarms are bounded apart (MAX_ALARMS_WAITING) and folded (_fold): a device
     that flaps all night on a full disk once pushed the guard's opening out of the lane records'
-    1,000."""
+    1,000. Logins and logouts are bounded apart too (MAX_LOGINS_WAITING)."""
 
     def __init__(
         self,
@@ -449,13 +479,20 @@ class WaitingRecords:
         with self._lock:
             dropped = self._fold(record)
             kept = all(r is not record for r in dropped)
-            lost = self._make_room(_is_alarm(record)) if kept else None
+            lost = self._make_room(_kind(record)) if kept else None
             if kept:
                 self._records.append(record)
         if lost is not None:
+            own = f" fix={lost.if_never()}" if isinstance(lost, OwnFix) and lost.if_never() else ""
             log.error(
-                "%s lost (too many records waiting) %s at=%s", lost.what, lost.details(), lost.at.isoformat()
+                "%s lost (too many records waiting) %s at=%s%s",
+                lost.what,
+                lost.details(),
+                lost.at.isoformat(),
+                own,
             )
+            if isinstance(lost, KeptLogin):
+                lost.lost()
         for folded in dropped:
             log.warning(
                 "%s not kept %s at=%s: folded into the changes of that alarm that wait (its first "
@@ -522,12 +559,12 @@ class WaitingRecords:
         self._remove(returns)  # the return that waited: this one is the last
         return returns
 
-    def _make_room(self, alarm: bool) -> Kept | None:
-        """The oldest record of the kind (alarms, or the others) that is at its bound, taken out
-        for the one to keep (the caller holds the lock): an alarm never pushes out another kind."""
-        bound = MAX_ALARMS_WAITING if alarm else MAX_UNRECORDED
-        of_kind = [r for r in self._records if _is_alarm(r) == alarm]
-        if len(of_kind) < bound:
+    def _make_room(self, kind: WaitsWithin) -> Kept | None:
+        """The oldest record of the kind (alarms, logins and logouts, or the others) that is at its
+        bound, taken out for the one to keep (the caller holds the lock): a record never pushes out
+        another kind."""
+        of_kind = [r for r in self._records if _kind(r) == kind]
+        if len(of_kind) < _bound(kind):
             return None
         self._remove(of_kind[:1])
         return of_kind[0]

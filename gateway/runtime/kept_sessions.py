@@ -11,7 +11,9 @@ the session here at once, its record waiting likewise.
 
 What is kept here goes with the process: a session never written ends at a stop (its guard logs in
 again), and the journal's line is its login's only record. A session kept lives `hours` of
-monotonic time, whatever NTP does to the wall clock meanwhile.
+monotonic time, whatever NTP does to the wall clock meanwhile. Logins and logouts wait within a
+bound of their own (hand_opens.MAX_LOGINS_WAITING): a login's record lost at it ends its session
+here (LoggedIn.lost), which was else on no record and lived on in memory alone.
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ from gateway.runtime.hand_opens import SubmitNone, WaitingRecords
 from gateway.store.accounts import Account, AccountChanged, digest, end_session, get_account, record_login
 
 # Sessions kept in memory at once: a shift's guards and admins, many times over. A login past it
-# fails as before (storage_failed), never pushing a guard's opening by hand out of the records that
-# wait (hand_opens.MAX_UNRECORDED counts these with them).
+# fails as before (storage_failed). Their records, and logouts', wait apart from the openings by
+# hand (hand_opens.MAX_LOGINS_WAITING): neither pushes the other out (Review 67 H3).
 MAX_KEPT = 50
 
 
@@ -78,7 +80,9 @@ class KeptSessions:
     def account(self, conn: sqlite3.Connection, token: str) -> tuple[Account, str] | None:
         """The account and CSRF token of a kept session's cookie, as it is now (read on `conn`),
         or None: not kept, past its time, or its account changed since its login (disabled, a new
-        password or role: the change ends its sessions, as it ends those on record)."""
+        password or role: the change ends its sessions, as it ends those on record). Ended for
+        good: kept on, the session came back once the account was enabled again (Review 67 H3),
+        and its login's record, written later, wrote it on record too."""
         token_hash = digest(token)
         with self._lock:
             kept = self._kept.get(token_hash)
@@ -90,11 +94,18 @@ class KeptSessions:
         try:
             now = get_account(conn, kept.account.id)
         except NotFound:
+            self.forget(token_hash)
             return None
         checked = (kept.account.password_hash, kept.account.role)
         if now.disabled or (now.password_hash, now.role) != checked:
+            self.forget(token_hash)
             return None
         return now, kept.csrf
+
+    def forget(self, token_hash: str) -> None:
+        """The kept session ends here: its account changed, or its login's record was lost."""
+        with self._lock:
+            self._kept.pop(token_hash, None)
 
     def ended(self, token: str) -> bool:
         """The session of this cookie was ended (a logout) and its end is not on record yet."""
@@ -141,6 +152,11 @@ class LoggedIn:
     def details(self) -> str:
         return f"user={self.account.username!r}"
 
+    def lost(self) -> None:
+        """Lost at the bound of those that wait (hand_opens.MAX_LOGINS_WAITING): its session, on no
+        record, ends (its guard logs in again), as it would at a stop."""
+        self.sessions.forget(self.token_hash)
+
     def write(self, conn: sqlite3.Connection) -> int:
         """At its own time: with its session while that lives; the login alone where the guard
         logged out meanwhile, or an admin's change to the account ended its sessions."""
@@ -168,6 +184,16 @@ class LoggedOut:
 
     def details(self) -> str:
         return f"user={self.username!r}"
+
+    def lost(self) -> None:
+        """Lost at the bound of those that wait: the session stays ended here (its cookie refused
+        until the gateway stops); one on record lives there to its end (if_never)."""
+
+    def if_never(self) -> str:
+        return (
+            f"a session of {self.username!r} on record stays live to its end (a restart brings its "
+            "cookie back): to end it now, change the account's password or disable it"
+        )
 
     def write(self, conn: sqlite3.Connection) -> None:
         end_session(conn, self.at, self.token, self.username)
