@@ -143,20 +143,22 @@ def serial_as_digits(text: str) -> str:
     return (raw[:start] + raw[start:].translate(_SERIAL_DIGITS)).upper()
 
 
-# A green new-energy small car's plate without its province: the office letter, D or F (the energy
-# kind of the plates first issued, the most on the road) and five characters. 苏ED12345 typed or
-# imported as ED12345 fits the army's format whole (two letters, five digits), and was taken for
-# an army car (Review 67 G1): the resident's car let in as a stranger, counted twice. An army plate
-# has its separator after the two letters (VA·12345), so written with one it is the army's.
-_PROVINCE_LEFT_OUT = re.compile(f"[{LETTERS}][DF][0-9]{{5}}")
+# A green new-energy small car's plate without its province: the office letter, the energy kind
+# (_NEV_KIND: D or F first, A-K without I since 2022) and five digits. 苏ED12345 typed or imported
+# as ED12345 fits the army's format whole (two letters, five digits), and was taken for an army car
+# (Review 67 G1): the resident's car let in as a stranger, counted twice; 皖AA12345 as AA12345 the
+# same (Review 67 J2: only D and F were caught). An army plate has its separator after the two
+# letters (VA·12345), so written with one it is the army's.
+_PROVINCE_LEFT_OUT = re.compile(f"[{LETTERS}]{_NEV_KIND}[0-9]{{5}}")
 ARMY_SEPARATOR = "-"
 
 
 def province_left_out(text: str) -> bool:
     """Whether `text`, as a person typed or imported it, reads as a green new-energy plate without
     its province rather than an army plate: it is an army plate's two letters and five digits
-    (normalize), the second letter D or F, with no separator after the letters (ED12345, E·D12345).
-    ED-12345, ED·12345 or ED 12345 is the army plate. Not for the recognizer's readings (it never
+    (normalize), the second letter an energy kind's (_NEV_KIND: A-H, J, K), with no separator
+    after the letters (ED12345, AA12345, E·D12345). ED-12345, ED·12345 or ED 12345 is the army
+    plate. Not for the recognizer's readings (it never
     offers an army plate) nor a plate as the gateway stores it (the separator dropped)."""
     if _PROVINCE_LEFT_OUT.fullmatch(normalize(text)) is None:
         return False

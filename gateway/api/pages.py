@@ -57,7 +57,7 @@ from gateway.web.audit_words import (
 )
 from gateway.web.i18n import TEXTS, js_texts, translator
 from gateway.web.qr import qr_svg
-from plates.grammar import PROVINCES, serial_as_digits
+from plates.grammar import PROVINCES, as_written, serial_as_digits
 from plates.grammar import normalize as normalize_plate
 
 log = logging.getLogger(__name__)
@@ -95,8 +95,21 @@ def pass_span(start: str | None, end: str | None) -> str:
     return f"{first.strftime(shown)} – {until.strftime(shown)}"
 
 
+# A plate shown on a page, or a slot's plates between spaces or ';'.
+_SHOWN_PLATES = re.compile(r"[^\s;]+")
+
+
+def written(plates: str | None) -> str:
+    """Stored plates as a page shows them, as a guard types them back: an army plate stored as
+    ED12345 written ED-12345 (grammar.as_written), which typed as shown is taken; ED12345 typed is
+    refused as a green plate without its province (the pass page's materials plate was, filled in
+    by the page itself: Review 67 J3). Any other plate, or a ticket, as it is; None as ''."""
+    return _SHOWN_PLATES.sub(lambda plate: as_written(plate.group()), plates or "")
+
+
 templates.env.filters["last_day"] = last_day
 templates.env.filters["pass_span"] = pass_span
+templates.env.filters["written"] = written
 router = APIRouter(include_in_schema=False)
 
 

@@ -49,6 +49,7 @@ from gateway.store.csv_rows import RowError, plate_value
 from gateway.timefmt import from_db, later, to_db
 from gateway.typed import AS_HYPHEN, typed, typed_text
 from gateway.web.qr import qr_svg
+from plates.grammar import as_written
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["visitors"], responses=ERRORS)
@@ -230,7 +231,11 @@ class Returning(BaseModel):
     host_building: str = ""
     host_unit: str = ""
     destination: str = ""
-    plate: str | None = None
+    plate: str | None = Field(
+        None,
+        description="The last visit's plate, to fill in the form with: as a guard types it, an army "
+        "plate with its separator (ED-12345; typed ED12345 is a green plate without its province).",
+    )
     vehicle_class: VehicleClass | None = Field(
         None, description="The class of the last visit's plate, to fill in with it; null without a plate."
     )
@@ -353,11 +358,13 @@ def _new_pass(
     if not typed_text(body.name):  # spaces, or only the invisible character a paste carried
         problems.append("name: is empty")
     plate = None
+    plate_words: dict[str, str] = {}  # a refusal's words (ProvinceLeftOut.data), as the lane's
     if body.plate.strip():
         try:
             plate = plate_value(body.plate)
         except RowError as exc:
             problems.append(f"plate: {exc}")
+            plate_words = exc.data or {}
     occupants = _occupants(body, plate, problems)
     passengers = body.passengers
     if occupants and passengers is None:
@@ -386,13 +393,16 @@ def _new_pass(
         problems.append("valid_to: is in the past")
     if problems:
         fields = _fields_of(problems)
+        # The page words each field named (app.js errorText): a green plate typed without its
+        # province (ED12345) as the lane does, err.invalid_plate.data, filled with `plate` and `army`.
+        data = plate_words | ({"id_kinds": kinds} if (kinds := _id_kinds(body, fields)) else {})
         raise ApiError(
             422,
             "invalid_pass",
             "; ".join(problems),
             "correct the fields named",
             fields=fields,
-            data={"id_kinds": kinds} if (kinds := _id_kinds(body, fields)) else None,
+            data=data or None,
         )
     new = store.NewPass(
         kind=kind,
@@ -644,7 +654,7 @@ def find_visitor(body: FindIn, who: User, app: App, db: Db) -> Returning:
         host_building=row["host_building"],
         host_unit=row["host_unit"],
         destination=row["destination"],
-        plate=row["plate"],
+        plate=as_written(row["plate"]) if row["plate"] else None,
         vehicle_class=row["vehicle_class"] if row["plate"] else None,
         last_visit=local(app.gw, row["created_at"]),
         visits_masked_phone=row["phone_masked"],

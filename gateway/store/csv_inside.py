@@ -17,7 +17,7 @@ from gateway.core.tickets import says_no_plate
 from gateway.parking.inside import CarInside, entered_at_of, not_a_ticket
 from gateway.store.csv_file import BadEncoding, CsvFile, EncodingRefused, Unreadable, read_csv
 from gateway.store.csv_open import NotOpened, not_opened
-from gateway.store.csv_rows import RowError, plate_value, unknown_columns
+from gateway.store.csv_rows import RowError, plate_lost_in_gbk, plate_value, unknown_columns
 from gateway.store.parking import ParkingError
 
 REQUIRED = ("plate",)
@@ -67,6 +67,8 @@ def _rows(path: Path, table: CsvFile, tz: ZoneInfo, rows: list[InsideRow]) -> li
             continue
         cells = {k: v.strip() for k, v in zip(header, fields, strict=False)}  # a short row: cells left empty
         try:
+            if table.gbk:  # a '?' Excel's "CSV" wrote for the dot of 京A•12345
+                plate_lost_in_gbk(cells)
             car = _car(cells, tz)
         except RowError as exc:
             problems.append((line, f"{path}:{line}: {exc.column}: {exc}"))

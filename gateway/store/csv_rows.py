@@ -131,7 +131,10 @@ def lost_in_gbk(row: dict[str, str], read_as_gbk: bool) -> None:
     """RowError for a '?' in a name of a row of a file that may be Excel's "CSV" (no byte-order
     mark, read as GBK or all ASCII, not given as UTF-8: csv_file.CsvText.lossy; Łukasz is saved as
     '?ukasz'): it would overwrite the name the store has (an export saved back by Excel) or store a
-    new one wrong. A '?' in another file is taken: UTF-8 holds every character."""
+    new one wrong. A '?' in another file is taken: UTF-8 holds every character. One in a plate of
+    a file read as GBK is such a character too (plate_lost_in_gbk)."""
+    if read_as_gbk:
+        plate_lost_in_gbk(row)
     for column in _TYPED_NAMES:
         value = row.get(column) or ""
         if "?" in value:
@@ -139,6 +142,26 @@ def lost_in_gbk(row: dict[str, str], read_as_gbk: bool) -> None:
                 column,
                 f"{quoted(value.strip())} has a '?', what Excel writes for a character GBK lacks (such "
                 f'as 䶮 or Ł) when it saves "CSV": {_lost_fix(read_as_gbk)}',
+            )
+
+
+# The columns of plates, where a '?' in a file read as GBK is the dot of 京A•12345 Excel's "CSV" lost.
+_PLATE_COLUMNS = ("plate", "plates")
+
+
+def plate_lost_in_gbk(row: dict[str, str]) -> None:
+    """RowError for a '?' in a plate of a row of a file read as GBK (csv_file.CsvText.gbk: no
+    byte-order mark): Excel writes one when it saves "CSV" for a character GBK lacks, the dot • of
+    京A•12345. Not of a file read as UTF-8 (CSV UTF-8, `export`'s) nor the centre's entries, whose
+    '?' was typed: there it is said to be no part of a plate (_not_a_plate)."""
+    for column in _PLATE_COLUMNS:
+        value = (row.get(column) or "").strip()
+        if "?" in value:
+            raise RowError(
+                column,
+                f"{quoted(value)} has a '?', what Excel writes when it saves \"CSV\" for a character "
+                f"GBK lacks (the dot • of 京A•12345); this file was read as GBK: {SAVE_AS_UTF8}, or "
+                "leave the dot out",
             )
 
 
@@ -312,7 +335,7 @@ _TWO_PLATES = re.compile(r"[\s/\\]+")
 def _not_a_plate(text: str, plate: str, column: str) -> str:
     """Why `text` (normalized: `plate`) is no plate, with what to fix where the mistake is one
     people make: the letter O or I for 0 or 1 (the guard page's err.invalid_plate says it too), a '?'
-    Excel's "CSV" wrote for a dot GBK lacks, two plates in one cell."""
+    (no part of a plate), two plates in one cell."""
     said = quoted(text)
     if over_letter_cap(plate):
         return (
@@ -325,11 +348,8 @@ def _not_a_plate(text: str, plate: str, column: str) -> str:
             f"{said} has the letter O or I (or 〇) in its number, which no plate's number holds: "
             f"with the digits 0 and 1 it is {digits}; check it against the car"
         )
-    if "?" in text:
-        return (
-            f"{said} has a '?', what Excel writes when it saves \"CSV\" for a character GBK lacks "
-            f"(the dot • of 京A•12345): {SAVE_AS_UTF8}, or leave the dot out"
-        )
+    if "?" in text:  # Excel's lost dot is said of a file read as GBK only (plate_lost_in_gbk)
+        return f"{said} has a '?', which is no part of a plate: check it against the car"
     pieces = [normalize(piece) for piece in _TWO_PLATES.split(typed(text)) if piece]
     if len(pieces) > 1 and all(is_plate(piece) for piece in pieces):
         apart = (
@@ -426,13 +446,19 @@ def parse_resident(row: dict[str, str], tz: ZoneInfo) -> ResidentRow:
     )
 
 
-def parse_vehicle(row: dict[str, str], tz: ZoneInfo) -> VehicleRow:
+# How a parser reads a plate: plate_value for one a person typed into a file (ED12345 refused as a
+# green plate without its province), stored_plate for the centre's register (sync/entries.py), which
+# names the cars as the gateway sent them up, an army car's ED12345 included.
+PlateReading = Callable[[str, str], str]
+
+
+def parse_vehicle(row: dict[str, str], tz: ZoneInfo, read_plate: PlateReading = plate_value) -> VehicleRow:
     vclass = _text(row, "class").lower() or "car"
     if vclass not in _CLASSES:
         raise RowError("class", f"{quoted(vclass)} is not one of car, motorcycle, bicycle")
     start, end = _period(row, tz)
     return VehicleRow(
-        plate=plate_value(_text(row, "plate", required=True)),
+        plate=read_plate(_text(row, "plate", required=True), "plate"),
         resident_ref=_text(row, "resident_ref", required=True, limit=40),
         vehicle_class=vclass,
         monthly_until=_when(row, "monthly_until", tz, end=True),
@@ -455,14 +481,14 @@ def hours_value(windows: list[str]) -> str:
     return ",".join(hours)
 
 
-def parse_card(row: dict[str, str], tz: ZoneInfo) -> CardRow:
+def parse_card(row: dict[str, str], tz: ZoneInfo, read_plate: PlateReading = plate_value) -> CardRow:
     hours = hours_value(_text(row, "hours").split(";"))
     plate = _text(row, "plate")
     start, end = _period(row, tz)
     return CardRow(
         card=card_value(_text(row, "card", required=True)),
         resident_ref=_text(row, "resident_ref", required=True, limit=40),
-        plate=plate_value(plate) if plate else None,
+        plate=read_plate(plate, "plate") if plate else None,
         valid_from=start,
         valid_to=end,
         hours=hours,
@@ -476,10 +502,10 @@ def parse_card(row: dict[str, str], tz: ZoneInfo) -> CardRow:
 _PLATES_BETWEEN = re.compile(r"[;；,，、\r\n]")
 
 
-def parse_slot(row: dict[str, str], tz: ZoneInfo) -> SlotRow:
+def parse_slot(row: dict[str, str], tz: ZoneInfo, read_plate: PlateReading = plate_value) -> SlotRow:
     del tz
     listed = _PLATES_BETWEEN.split(_text(row, "plates", limit=200))
-    plates = tuple(plate_value(p, "plates") for p in listed if p.strip())
+    plates = tuple(read_plate(p, "plates") for p in listed if p.strip())
     return SlotRow(
         zone=_ruled(row, "zone"),
         number=_ruled(row, "number"),

@@ -2,7 +2,9 @@
 
 Residents, vehicles, cards and slots take the same checks as a CSV import (one set of rules for a
 plate, a card number, a date); passes have their own. Clear phone and ID numbers are masked and
-hashed here and go no further.
+hashed here and go no further. A plate is read as the register holds it (csv_rows.stored_plate), not
+as a person types one: the centre names the cars as the gateway sent them up, an army car's ED12345
+among them, which a typed or imported plate must write ED-12345 (a green plate's province left out).
 """
 
 from __future__ import annotations
@@ -36,7 +38,6 @@ from gateway.store.csv_rows import (
     parse_resident,
     parse_slot,
     parse_vehicle,
-    plate_value,
     stored_plate,
     whole_number,
 )
@@ -170,14 +171,14 @@ def parse_entry(
         if kind == "vehicle":
             return kind, _vehicle(row, tz)
         if kind == "card":
-            card = parse_card(row, tz)
+            card = parse_card(row, tz, stored_plate)
             if card_digits is not None:
                 try:
                     whole_number(card.card, card_digits)
                 except RowError as exc:
                     raise NeverRead(f"{_field(exc.column)}: {exc}", card) from None
             return kind, card
-        return kind, parse_slot(row, tz)
+        return kind, parse_slot(row, tz, stored_plate)
     except RowError as exc:
         if exc.column in _PERSONAL:
             # The error goes upstream in a sync_error reply: never with the number in it.
@@ -267,7 +268,7 @@ def _vehicle(row: dict[str, str], tz: ZoneInfo) -> VehicleRow:
     admin's plate correction keeps them (store/registry_vehicles.py re_registered). A centre keyed
     by plate could only delete the old plate and add the new: the car left on its new plate free,
     and its stay under the old one stayed open for good."""
-    vehicle = parse_vehicle(row, tz)
+    vehicle = parse_vehicle(row, tz, stored_plate)
     previous = _text(row, "previous_plate")
     if not previous:
         return vehicle
@@ -311,7 +312,7 @@ def _pass(entry: dict[str, Any], tz: ZoneInfo, secrets: Secrets, card_digits: in
         raise RowError("passengers", f"{quoted(passengers)} is not a number of people from 1 to 60")
     plate = _text(row, "plate")
     credentials = _pass_credentials(entry.get("credentials", []), card_digits)
-    _one_vehicle(plate_value(plate) if plate else None, credentials)
+    _one_vehicle(stored_plate(plate) if plate else None, credentials)
     vehicle_class = _text(row, "vehicle_class").lower() or "car"
     if vehicle_class not in _VEHICLE_CLASSES:
         raise RowError(
@@ -334,7 +335,7 @@ def _pass(entry: dict[str, Any], tz: ZoneInfo, secrets: Secrets, card_digits: in
         destination=mask_numbers_in(_text(row, "destination", limit=60)),
         reason=mask_numbers_in(_text(row, "reason", limit=100)),
         passengers=passengers,
-        plate=plate_value(plate) if plate else None,
+        plate=stored_plate(plate) if plate else None,
         valid_from=start,
         valid_to=end,
         hours=hours,
@@ -379,7 +380,7 @@ def _pass_credentials(value: Any, card_digits: int | None) -> tuple[tuple[str, s
         if kind == "card":
             out.append(("card", card_value(text, card_digits)))
         elif kind == "plate":
-            out.append(("plate", plate_value(text, "credentials")))
+            out.append(("plate", stored_plate(text, "credentials")))
         elif kind == "qr":
             try:  # what the door's scanner accepts, or no scan of it would ever open the door
                 out.append(("qr", canonical("qr", text)))

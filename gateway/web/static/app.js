@@ -321,6 +321,14 @@ function fieldRule(field, err) {
   const kind = err.data && err.data.id_kinds && err.data.id_kinds[field];
   return kind && kind !== "resident_id" ? `${rule}.${kind}` : rule;
 }
+// A field's rule in words, said with what the error holds where the rule has words for that
+// (`<rule>.data`, each blank filled): a green plate typed without its province on the visitor or
+// contractor form (the error's plate and army) is told as the lane tells it, not "no I or O".
+function ruleWords(words, field, err) {
+  const rule = fieldRule(field, err);
+  const named = words[`${rule}.data`];
+  return named && err.data && blanks(named).every((key) => owns(err.data, key)) ? fill(named, err.data) : words[rule];
+}
 // Where a field's label is found: the visitor and pass forms', then the admin forms' (a new
 // resident's 楼栋 and 单元; its 姓名 is the visitor form's word).
 const LABELS = ["visitor.", "pass.", "admin."];
@@ -375,7 +383,7 @@ function errorText(err) {
     const named = words[`err.${err.code}.fields`] + " " + fields.join(zh ? "、" : ", ");
     // Only for fields typed wrong: closed management's refusal names fields still to fill in.
     const rules = err.code !== "invalid_pass" ? [] :
-      err.fields.map((f) => words[fieldRule(f, err)]).filter(Boolean);
+      err.fields.map((f) => ruleWords(words, f, err)).filter(Boolean);
     return [named, ...new Set(rules)].join(zh ? "。" : ". ");
   }
   const own = stateWords(words, err) || dataWords(words, err) || words["err." + err.code];
