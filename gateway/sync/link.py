@@ -615,9 +615,9 @@ class SyncLink:
     def _handle_local(self, ev: Any) -> None:
         """Events that need no connection."""
         if isinstance(ev, Settled):
-            self.outbox.uplink.settled(ev.seqs)
+            self.outbox.settled(ev)
         elif isinstance(ev, Unwritten):
-            self.outbox.write_again_later(ev.again)
+            self.outbox.unwritten(ev)
         elif isinstance(ev, Retain):
             self._retained.keep(ev.topic, ev.payload)
         elif isinstance(ev, Wake):

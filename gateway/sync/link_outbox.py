@@ -4,7 +4,11 @@ quota alarm, and the pruning of sent rows.
 
 It runs on the link's thread, reading the outbox on the link's own read-only connection; its writes
 go through the gateway's worker, whose answers come back to the link as events (Settled,
-Unwritten). Marks that could not be written (a full disk) are tried again after _REWRITE_AFTER.
+Unwritten). One write of sent marks at a time is handed to the worker: acknowledgements that come
+meanwhile wait and go in the next, so that a lane's decision waits for one at most (a backlog's
+marks queued every 256 acknowledgements held the lanes seconds on a slow SD card, review 67 F1),
+and the uplink sends no further ahead than the marks (Uplink.room). Marks that could not be
+written (a full disk) are tried again after _REWRITE_AFTER.
 A row the broker delivered to nobody (0x10) writes nothing: it is simply still pending.
 """
 
@@ -61,6 +65,7 @@ class Settled:
     """Sent or quarantined marks committed for these rows."""
 
     seqs: list[int]
+    marks: bool = False  # the write of sent marks: the next may go to the worker
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +73,7 @@ class Unwritten:
     """Sent or quarantined marks whose write failed: `again` writes them once more."""
 
     again: Callable[[], None]
+    marks: bool = False  # the write of sent marks: the next may go to the worker
 
 
 class LinkOutbox:
@@ -93,6 +99,7 @@ class LinkOutbox:
         self.reader: sqlite3.Connection | None = None  # the link thread's, while it runs
         self._marks: list[Done] = []
         self._marks_since = 0.0
+        self._marking = 0  # writes of sent marks handed to the worker and not yet answered
         self._rewrites: list[tuple[float, Callable[[], None]]] = []  # (when, write again)
         # What /api/health shows; plain attributes, read from other threads.
         self.sent = 0
@@ -230,12 +237,31 @@ class LinkOutbox:
     # -- writes, through the gateway's worker ----------------------------------------------------
 
     def flush_marks(self, force: bool = False) -> None:
+        """Hand the acknowledgements waiting to the worker as one write of sent marks, once a batch
+        is full or the first has waited MARK_DELAY, and no write of marks is on the worker already.
+        `force` (the connection's end) writes them whatever is on the worker."""
         if not self._marks:
             return
-        if not force and len(self._marks) < _MARK_BATCH and time.monotonic() - self._marks_since < MARK_DELAY:
-            return
+        if not force:
+            if self._marking:
+                return  # they go in the next write, once this one is answered (settled)
+            if len(self._marks) < _MARK_BATCH and time.monotonic() - self._marks_since < MARK_DELAY:
+                return
         done, self._marks = self._marks, []
         self._write_marks([(d.seq, d.attempts) for d in done])
+
+    def settled(self, ev: Settled) -> None:
+        """The worker wrote these marks: the next write of marks may go."""
+        self.uplink.settled(ev.seqs)
+        if ev.marks:
+            self._marking = max(0, self._marking - 1)
+            self.flush_marks()
+
+    def unwritten(self, ev: Unwritten) -> None:
+        """The worker could not write them (a full disk): written again after _REWRITE_AFTER."""
+        if ev.marks:
+            self._marking = max(0, self._marking - 1)
+        self.write_again_later(ev.again)
 
     def _write_marks(self, rows: list[tuple[int, int]]) -> None:
         at = self.gw.now()
@@ -245,7 +271,16 @@ class LinkOutbox:
                 mark_sent(conn, rows, at)
             self.sent += len(rows)
 
-        self._after(self.gw.on_worker(write), [seq for seq, _ in rows], lambda: self._write_marks(rows))
+        self._marking += 1
+        seqs = [seq for seq, _ in rows]
+        self._after(self.gw.on_worker(write), seqs, lambda: self._marks_again(rows), marks=True)
+
+    def _marks_again(self, rows: list[tuple[int, int]]) -> None:
+        """Marks whose write failed go in front of those waiting, into the next write (at once
+        if none is on the worker: they have waited _REWRITE_AFTER)."""
+        self._marks[:0] = [Done(seq, attempts) for seq, attempts in rows]
+        self._marks_since = time.monotonic() - MARK_DELAY
+        self.flush_marks()
 
     def quarantine(self, q: Quarantine) -> None:
         log.error(
@@ -301,15 +336,17 @@ class LinkOutbox:
 
         self._after(self.gw.on_worker(write), [q.seq], lambda: self._write_quarantine(q))
 
-    def _after(self, future: Future[Any], seqs: list[int], again: Callable[[], None]) -> None:
+    def _after(
+        self, future: Future[Any], seqs: list[int], again: Callable[[], None], marks: bool = False
+    ) -> None:
         def done(f: Future[Any]) -> None:
             error = f.exception()
             if error is None:
                 self._marks_written(len(seqs))
-                self._events.put(Settled(seqs))
+                self._events.put(Settled(seqs, marks))
             else:  # the rows stay settling (not sent again) until their marks are written
                 self._marks_failed(len(seqs), error)
-                self._events.put(Unwritten(again))
+                self._events.put(Unwritten(again, marks))
 
         future.add_done_callback(done)
 

@@ -49,6 +49,12 @@ NO_MATCHING_SUBSCRIBERS = 0x10
 # subscribes to costs one small message a minute and no write to the SD card.
 NO_SUBSCRIBER_RETRY_S = 1.0
 NO_SUBSCRIBER_RETRY_MAX_S = 60.0
+# Rows acknowledged whose sent mark is not yet committed that cost the window nothing: two writes
+# of marks (link_outbox's batch of 256), one on the decision worker and the next gathering. Beyond
+# them each counts against the window as a row in flight does, so that a backlog goes up no faster
+# than the data disk marks it sent: let run ahead, the marks queued on the worker behind one
+# another and a lane's decision waited seconds behind them on a slow SD card (review 67 F1).
+UNMARKED_FREE = 512
 # Rows of held topics looked past in one take(): a long backlog of one is read through over several
 # turns of the link's loop (once a session: a try fetches the held topic's own rows), so that its
 # acknowledgements are not kept waiting meanwhile.
@@ -199,9 +205,12 @@ class Uplink:
         self._exhausted = False
 
     def room(self) -> int:
+        """Rows that may be published now: the window less the rows in flight, and less the rows
+        acknowledged and not yet marked sent beyond UNMARKED_FREE."""
         if self.probing:
             return 0 if self.in_flight else 1
-        return self.window - len(self.in_flight)
+        unmarked = max(0, len(self.settling) - UNMARKED_FREE)
+        return self.window - len(self.in_flight) - unmarked
 
     def held_topics(self) -> set[str]:
         """Topics held because the broker said nobody subscribes to them."""
