@@ -330,8 +330,9 @@ class Mqtt(Strict):
         ge=10,
         le=100000,
         title="Rows in the first apply step",
-        description="A large snapshot is applied in short steps so the lanes never wait; later "
-        "steps are sized to take about 3 ms each.",
+        description="A large snapshot is applied in short steps so the lanes never wait: the "
+        "first step of each kind of row (residents, vehicles, cards, slots ...) takes this many, "
+        "later steps are sized to take about 2 ms each.",
     )
     outbox_quota_mb: float = Field(
         512.0,

@@ -586,6 +586,7 @@ class Directory:
                 more,
                 _next_rows,
                 again=again,
+                first_rows=self.cfg.apply_step_rows,
             )
 
         return run
