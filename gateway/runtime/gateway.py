@@ -173,6 +173,7 @@ class Gateway(Deciding, GatewayInputs):
         self._again = DecidedAgain(  # the same car decided again at a lane
             self.devices, hard_anti_passback=self.site.policy.anti_passback == "hard"
         )
+        self._again_snapshot_at = {}
         self._cards = RegisteredCards(cfg)  # a card read in another form than registered
         # Told by decisions and by hand alike; the idle line between cars (Review 66C).
         self.boards = LaneBoards(self.devices, self._idle_lines, self.lane_io.arm_watched)

@@ -66,6 +66,7 @@ class GatewayBase:
     rejected: int
     _listeners: list[Listener]
     _again: DecidedAgain
+    _again_snapshot_at: dict[str, float]  # by lane: when a repeat last kept a snapshot (monotonic)
     _cards: RegisteredCards
     boards: LaneBoards
     _leaving: CarsLeaving
