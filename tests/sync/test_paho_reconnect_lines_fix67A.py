@@ -66,8 +66,12 @@ def test_a_port_that_resets_each_connection_is_said_once_with_no_paho_errors(
     said = [
         r for r in caplog.records if r.name == "gateway.sync.link" and "mqtt link offline" in r.getMessage()
     ]
-    assert [r.levelname for r in said] == ["WARNING"], [r.getMessage() for r in said]
-    assert "before the broker answered" in said[0].getMessage()
+    words = [r.getMessage() for r in said]
+    # Said once as WARNING, not once per attempt; a loaded machine may time an attempt out before
+    # the reset comes ("no answer from the broker"), which is said once more, as its own reason.
+    assert {r.levelname for r in said} == {"WARNING"}, words
+    assert len(words) == len(set(words)), words
+    assert sum("before the broker answered" in w for w in words) == 1, words
 
 
 def test_paho_errors_that_are_no_failed_connection_stay_errors(caplog: pytest.LogCaptureFixture) -> None:
