@@ -238,7 +238,7 @@ def create_session(
     the password is checked on another connection, and an admin's change made meanwhile ended only
     the sessions there were then."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
-    record_login(conn, at, account, hours, digest(token), csrf, address, now=at)
+    record_login(conn, at, account, hours, digest(token), csrf, address, made_now=True)
     return token, csrf
 
 
@@ -252,7 +252,7 @@ def record_login(
     address: str = "",
     *,
     session: bool = True,
-    now: datetime | None = None,
+    made_now: bool = False,
 ) -> int:
     """A login's rows at `at`, in one transaction (create_session's): its session row, its audit
     row's id returned, the account's last login and the shift mark the login begins. `session`
@@ -260,9 +260,9 @@ def record_login(
     took no writes whose session ended before it could be written (runtime/kept_sessions.py).
     AccountChanged as create_session's.
 
-    `now`, a login made now (`at`): the sessions opened more than CLOCK_ALARM after it (on a clock
-    ahead, set right since) are swept too. None, a login written after it waited in memory: `at`
-    is past, and a session logged in an hour after it is the next shift's, not one of a clock
+    `made_now`, a login made now (at `at`): the sessions opened more than CLOCK_ALARM after it (on
+    a clock ahead, set right since) are swept too. Not for a login written after it waited in
+    memory: `at` is past, and a session logged in an hour after it is the next shift's, not one of a clock
     ahead (Review 67 I2: the next shift's guard was logged out); session_account refuses those
     ahead of the clock anyway, and the next login made now sweeps them."""
     with transaction(conn):
@@ -276,8 +276,8 @@ def record_login(
                 )
             swept = (to_db(at), to_db(later(at, -timedelta(hours=hours))))
             conn.execute("DELETE FROM sessions WHERE expires_at <= ? OR created_at <= ?", swept)
-            if now is not None:
-                conn.execute("DELETE FROM sessions WHERE created_at > ?", (to_db(later(now, CLOCK_ALARM)),))
+            if made_now:
+                conn.execute("DELETE FROM sessions WHERE created_at > ?", (to_db(later(at, CLOCK_ALARM)),))
             conn.execute(
                 "INSERT INTO sessions (token_hash, account_id, csrf, created_at, expires_at) "
                 "VALUES (?, ?, ?, ?, ?)",
